@@ -1,0 +1,200 @@
+//! Upstream notifications on record, and the lookups that correlate a new report with earlier
+//! awareness of the same vulnerability (shared alias, or same ecosystem and package name).
+
+use std::collections::BTreeSet;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use vulnshare_core::awareness::{NewUpstreamNotification, UpstreamNotification};
+use vulnshare_core::report::Report;
+
+use crate::codec::{from_json, from_ts, new_id, to_json, ts};
+use crate::{Result, Store, WriteTx};
+
+const COLUMNS: &str = "id, organization_id, details, recorded_by, recorded_at";
+
+fn upstream(row: &AnyRow) -> Result<UpstreamNotification> {
+    let content: NewUpstreamNotification = from_json(
+        "upstream notification",
+        &row.try_get::<String, _>("details")?,
+    )?;
+    Ok(UpstreamNotification {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        content,
+        recorded_by: row.try_get("recorded_by")?,
+        recorded_at: from_ts(row.try_get("recorded_at")?)?,
+    })
+}
+
+/// What identifies a vulnerability for correlation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VulnerabilityKeys {
+    /// Normalised aliases (CVE, GHSA, CNVD).
+    pub aliases: BTreeSet<String>,
+    /// (ecosystem, package name) pairs.
+    pub packages: BTreeSet<(String, String)>,
+}
+
+impl VulnerabilityKeys {
+    /// The keys of a report.
+    pub fn of_report(report: &Report) -> VulnerabilityKeys {
+        VulnerabilityKeys {
+            aliases: report.content.aliases.iter().cloned().collect(),
+            packages: report
+                .content
+                .affected_packages
+                .iter()
+                .map(|p| (p.ecosystem.as_str().to_owned(), p.name.clone()))
+                .collect(),
+        }
+    }
+
+    /// The keys of an upstream notification.
+    pub fn of_upstream(n: &NewUpstreamNotification) -> VulnerabilityKeys {
+        VulnerabilityKeys {
+            aliases: n.aliases.iter().cloned().collect(),
+            packages: n
+                .packages
+                .iter()
+                .map(|p| (p.ecosystem.as_str().to_owned(), p.name.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether there is nothing to correlate on.
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty() && self.packages.is_empty()
+    }
+}
+
+impl WriteTx {
+    /// Records an upstream notification (validated by core) with its correlation keys.
+    pub async fn insert_upstream_notification(
+        &mut self,
+        organization_id: &str,
+        content: &NewUpstreamNotification,
+        recorded_by: &str,
+        now: jiff::Timestamp,
+    ) -> Result<UpstreamNotification> {
+        let n = UpstreamNotification {
+            id: new_id("upn"),
+            organization_id: organization_id.to_owned(),
+            content: content.clone(),
+            recorded_by: recorded_by.to_owned(),
+            recorded_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO upstream_notifications (id, organization_id, report_id, notified_org, notified_at, aware_at, evidence, details, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&n.id)
+        .bind(&n.organization_id)
+        .bind(n.content.report_id.as_deref())
+        .bind(&n.content.notified_org)
+        .bind(ts(n.content.notified_at))
+        .bind(ts(n.aware_at()))
+        .bind(&n.content.evidence)
+        .bind(to_json(&n.content))
+        .bind(&n.recorded_by)
+        .bind(ts(n.recorded_at))
+        .execute(self.conn())
+        .await?;
+        let keys = VulnerabilityKeys::of_upstream(&n.content);
+        for alias in &keys.aliases {
+            sqlx::query("INSERT INTO upstream_notification_aliases (notification_id, alias) VALUES ($1, $2)")
+                .bind(&n.id)
+                .bind(alias)
+                .execute(self.conn())
+                .await?;
+        }
+        for (eco, name) in &keys.packages {
+            sqlx::query("INSERT INTO upstream_notification_packages (notification_id, ecosystem, name) VALUES ($1, $2, $3)")
+                .bind(&n.id)
+                .bind(eco)
+                .bind(name)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(n)
+    }
+
+    /// Upstream notifications sharing an alias or package with `keys`.
+    pub async fn upstream_notifications_matching(
+        &mut self,
+        keys: &VulnerabilityKeys,
+    ) -> Result<Vec<UpstreamNotification>> {
+        let mut ids = BTreeSet::new();
+        for alias in &keys.aliases {
+            let rows = sqlx::query(
+                "SELECT notification_id FROM upstream_notification_aliases WHERE alias = $1",
+            )
+            .bind(alias)
+            .fetch_all(self.conn())
+            .await?;
+            for r in rows {
+                ids.insert(r.try_get::<String, _>("notification_id")?);
+            }
+        }
+        for (eco, name) in &keys.packages {
+            let rows = sqlx::query("SELECT notification_id FROM upstream_notification_packages WHERE ecosystem = $1 AND name = $2")
+                .bind(eco)
+                .bind(name)
+                .fetch_all(self.conn())
+                .await?;
+            for r in rows {
+                ids.insert(r.try_get::<String, _>("notification_id")?);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        let sql = format!("SELECT {COLUMNS} FROM upstream_notifications WHERE id = $1");
+        for id in ids {
+            let row = sqlx::query(&sql).bind(&id).fetch_one(self.conn()).await?;
+            out.push(upstream(&row)?);
+        }
+        Ok(out)
+    }
+
+    /// Ids of submitted (non-draft) reports sharing an alias or package with `keys`.
+    pub async fn report_ids_matching(&mut self, keys: &VulnerabilityKeys) -> Result<Vec<String>> {
+        let mut ids = BTreeSet::new();
+        for alias in &keys.aliases {
+            let rows = sqlx::query(
+                "SELECT a.report_id FROM report_aliases a JOIN reports r ON r.id = a.report_id WHERE a.alias = $1 AND r.state <> 'draft'",
+            )
+            .bind(alias)
+            .fetch_all(self.conn())
+            .await?;
+            for r in rows {
+                ids.insert(r.try_get::<String, _>("report_id")?);
+            }
+        }
+        for (eco, name) in &keys.packages {
+            let rows = sqlx::query(
+                "SELECT p.report_id FROM report_packages p JOIN reports r ON r.id = p.report_id WHERE p.ecosystem = $1 AND p.name = $2 AND r.state <> 'draft'",
+            )
+            .bind(eco)
+            .bind(name)
+            .fetch_all(self.conn())
+            .await?;
+            for r in rows {
+                ids.insert(r.try_get::<String, _>("report_id")?);
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+}
+
+impl Store {
+    /// The upstream notifications an organization has recorded, newest first.
+    pub async fn upstream_notifications_of(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<UpstreamNotification>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM upstream_notifications WHERE organization_id = $1 ORDER BY recorded_at DESC, id"
+        );
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        rows.iter().map(upstream).collect()
+    }
+}

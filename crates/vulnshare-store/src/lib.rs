@@ -1,0 +1,262 @@
+//! Storage for vulnshare: one code path over SQLite (the embedded default) and PostgreSQL
+//! (for several server nodes), chosen by the database URL's scheme.
+//!
+//! All SQL is written once in the dialect both engines accept (`$N` placeholders, `BIGINT`
+//! microsecond timestamps, JSON as `TEXT`); each engine has its own migrations folder because
+//! DDL differs. Every write goes through a [`WriteTx`], which appends to the hash-chained audit
+//! log in the same transaction, so no change is ever committed without its audit entry.
+#![warn(missing_docs)]
+
+mod advisory;
+mod audit;
+mod awareness;
+mod case;
+mod codec;
+mod keys;
+mod notification;
+mod obligation;
+mod organization;
+mod outbox;
+mod product;
+mod regime;
+mod report;
+mod sanction;
+mod sbom;
+mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod user;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use vulnshare_core::audit::AuditEvent;
+
+pub use advisory::AdvisoryVersion;
+pub use audit::AuditVerification;
+pub use awareness::VulnerabilityKeys;
+pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
+pub use notification::Notification;
+pub use obligation::{ObligationRecord, Reminder, ViolationRecord};
+pub use outbox::{Delivery, Subscription, new_subscription_id};
+pub use regime::{CustomRegimeSource, RegimeSettings};
+pub use report::{ReportFilter, ReportPage, ReportScope};
+pub use sanction::new_sanction_id;
+pub use sbom::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
+pub use stats::Gauge;
+pub use user::{Credentials, TokenActor};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the engine from a database URL's scheme, refusing anything else clearly.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            other => Err(StoreError::UnsupportedUrl(format!(
+                "database URL scheme {other:?} is not supported: use sqlite://PATH or postgres://HOST/DB"
+            ))),
+        }
+    }
+}
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL cannot be used.
+    #[error("{0}")]
+    UnsupportedUrl(String),
+    /// The object does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was broken, e.g. a name already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data does not decode: the database was changed outside vulnshare.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`.
+    fn conflict_on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(message())
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store: a connection pool and the engine it talks to.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url`, creating a SQLite file (and its folder) if needed, and runs
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let mut url = url.to_owned();
+        if backend == Backend::Sqlite {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or_default();
+            let folder = Some(path)
+                .filter(|p| *p != ":memory:" && !p.is_empty())
+                .and_then(|p| Path::new(p).parent())
+                .filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = folder {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::UnsupportedUrl(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            if !url.contains("mode=") {
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
+            }
+        }
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for tests that need to reach under the store (e.g. to tamper with rows).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction. The audit head is locked first, which serialises writers
+    /// on both engines and keeps the audit chain linear.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let mut tx = self.pool.begin().await?;
+        let row: (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok(WriteTx {
+            tx,
+            head_seq: row.0,
+            head_hash: row.1,
+        })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction that carries the audit chain's head.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    head_seq: i64,
+    head_hash: String,
+}
+
+impl WriteTx {
+    /// Appends an audit entry for a change made in this transaction, at server time `at`.
+    pub async fn audit(&mut self, at: Timestamp, event: AuditEvent) -> Result<i64> {
+        let entry =
+            vulnshare_core::audit::AuditEntry::chain(self.head_seq, &self.head_hash, at, event);
+        audit::insert(&mut self.tx, &entry).await?;
+        self.head_seq = entry.seq;
+        self.head_hash = entry.hash;
+        Ok(self.head_seq)
+    }
+
+    /// Commits the changes and their audit entries; returns once the commit is durable.
+    pub async fn commit(mut self) -> Result<()> {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.head_seq)
+            .bind(&self.head_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Abandons the changes (and their audit entries), e.g. when a conditional update shows
+    /// another node got there first.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}

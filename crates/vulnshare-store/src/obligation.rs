@@ -1,0 +1,358 @@
+//! Obligations and violations tables.
+//!
+//! Status changes the sweeper makes are *conditional* updates (`... WHERE status = 'pending'`)
+//! whose row count says whether this caller made the change, so that with several server
+//! nodes each transition happens, and is audited, exactly once.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use vulnshare_core::obligation::{NewObligation, Obligation, ObligationStatus, Violation};
+
+use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
+use crate::{Result, Store, WriteTx};
+
+const COLUMNS: &str = "id, terms, status_details, report_id, created_at, updated_at, notified_before_at, notified_due_at";
+
+/// An obligation with its bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObligationRecord {
+    /// The obligation.
+    #[serde(flatten)]
+    pub obligation: Obligation,
+    /// The report that triggered it, if a report did.
+    pub report_id: Option<String>,
+    /// When it was generated.
+    pub created_at: Timestamp,
+    /// When its status last changed.
+    pub updated_at: Timestamp,
+    /// When the "deadline approaching" reminder went out.
+    pub notified_before_at: Option<Timestamp>,
+    /// When the "deadline reached" reminder went out.
+    pub notified_due_at: Option<Timestamp>,
+}
+
+fn record(row: &AnyRow) -> Result<ObligationRecord> {
+    let terms: NewObligation = from_json("obligation terms", &row.try_get::<String, _>("terms")?)?;
+    let status: ObligationStatus = from_json(
+        "obligation status",
+        &row.try_get::<String, _>("status_details")?,
+    )?;
+    Ok(ObligationRecord {
+        obligation: Obligation {
+            id: row.try_get("id")?,
+            terms,
+            status,
+        },
+        report_id: row.try_get("report_id")?,
+        created_at: from_ts(row.try_get("created_at")?)?,
+        updated_at: from_ts(row.try_get("updated_at")?)?,
+        notified_before_at: from_opt_ts(row.try_get("notified_before_at")?)?,
+        notified_due_at: from_opt_ts(row.try_get("notified_due_at")?)?,
+    })
+}
+
+fn status_name(status: &ObligationStatus) -> &'static str {
+    match status {
+        ObligationStatus::Pending => "pending",
+        ObligationStatus::Met { .. } => "met",
+        ObligationStatus::Overdue => "overdue",
+        ObligationStatus::Waived { .. } => "waived",
+    }
+}
+
+/// A recorded violation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationRecord {
+    /// Store-assigned identifier.
+    pub id: String,
+    /// The violation as the engine computed it.
+    #[serde(flatten)]
+    pub violation: Violation,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+}
+
+/// Which reminder a sweeper claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminder {
+    /// Before the deadline.
+    Before,
+    /// At the deadline.
+    Due,
+}
+
+async fn by_query(
+    conn: &mut AnyConnection,
+    clause: &str,
+    binds: &[&str],
+) -> Result<Vec<ObligationRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM obligations WHERE {clause} ORDER BY created_at, id");
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.fetch_all(conn).await?.iter().map(record).collect()
+}
+
+impl WriteTx {
+    /// Stores a generated obligation; `None` if the same duty (organization, regime, rule,
+    /// subject) is already on record.
+    pub async fn insert_obligation(
+        &mut self,
+        new: &NewObligation,
+        report_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Obligation>> {
+        let id = new_id("obl");
+        let status = ObligationStatus::Pending;
+        let done = sqlx::query(
+            "INSERT INTO obligations (id, regime_id, regime_version, rule_id, article, duty, party, party_org_id, subject, report_id, \
+             trigger_kind, trigger_at, due_at, time_zone, status, status_details, required_content, missing_content, terms, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
+             ON CONFLICT (party_org_id, regime_id, rule_id, subject) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&new.regime_id)
+        .bind(&new.regime_version)
+        .bind(&new.rule_id)
+        .bind(&new.article)
+        .bind(&new.duty)
+        .bind(new.party.as_str())
+        .bind(&new.party_org)
+        .bind(&new.subject)
+        .bind(report_id)
+        .bind(new.trigger.to_string())
+        .bind(ts(new.trigger_at))
+        .bind(new.due_at.map(ts))
+        .bind(&new.time_zone)
+        .bind(status_name(&status))
+        .bind(to_json(&status))
+        .bind(to_json(&new.required_content))
+        .bind(to_json(&new.required_content))
+        .bind(to_json(new))
+        .bind(ts(now))
+        .execute(self.conn())
+        .await?;
+        Ok((done.rows_affected() == 1).then(|| new.clone().into_obligation(id)))
+    }
+
+    /// The obligations of `org_id` about `subject` (a report or upstream notification id).
+    pub async fn obligations_about(
+        &mut self,
+        org_id: &str,
+        subject: &str,
+    ) -> Result<Vec<ObligationRecord>> {
+        by_query(
+            self.conn(),
+            "party_org_id = $1 AND subject = $2",
+            &[org_id, subject],
+        )
+        .await
+    }
+
+    /// Reads one obligation inside the transaction.
+    pub async fn obligation(&mut self, id: &str) -> Result<ObligationRecord> {
+        by_query(self.conn(), "id = $1", &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(crate::StoreError::NotFound("obligation"))
+    }
+
+    /// Records a new status (met or waived) with the missing content it found.
+    pub async fn set_obligation_status(
+        &mut self,
+        id: &str,
+        status: &ObligationStatus,
+        now: Timestamp,
+    ) -> Result<()> {
+        let missing: Option<&Vec<String>> = match status {
+            ObligationStatus::Met {
+                missing_content, ..
+            } => Some(missing_content),
+            _ => None,
+        };
+        sqlx::query(
+            "UPDATE obligations SET status = $1, status_details = $2, missing_content = COALESCE($3, missing_content), updated_at = $4 WHERE id = $5",
+        )
+        .bind(status_name(status))
+        .bind(to_json(status))
+        .bind(missing.map(to_json))
+        .bind(ts(now))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a pending obligation whose deadline has passed to overdue. Returns `false` when
+    /// another sweeper (or a fulfilment) changed it first: the caller must then do nothing.
+    pub async fn mark_overdue(&mut self, id: &str, now: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE obligations SET status = 'overdue', status_details = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'pending' AND due_at IS NOT NULL AND due_at <= $2",
+        )
+        .bind(to_json(&ObligationStatus::Overdue))
+        .bind(ts(now))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims sending a reminder; `false` when it was already sent.
+    pub async fn claim_reminder(
+        &mut self,
+        id: &str,
+        which: Reminder,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sql = match which {
+            Reminder::Before => {
+                "UPDATE obligations SET notified_before_at = $1 WHERE id = $2 AND notified_before_at IS NULL AND status = 'pending'"
+            }
+            Reminder::Due => {
+                "UPDATE obligations SET notified_due_at = $1 WHERE id = $2 AND notified_due_at IS NULL AND status IN ('pending', 'overdue')"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(ts(now))
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a violation; `None` if the obligation already has one (the first evidence counts).
+    pub async fn insert_violation(
+        &mut self,
+        violation: &Violation,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let id = new_id("vio");
+        let kind = serde_json::to_value(&violation.evidence)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let done = sqlx::query(
+            "INSERT INTO violations (id, obligation_id, party_org_id, evidence_kind, days_late, lateness_secs, details, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (obligation_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&violation.obligation_id)
+        .bind(&violation.party_org)
+        .bind(kind)
+        .bind(violation.days_late)
+        .bind(violation.lateness.as_secs())
+        .bind(to_json(violation))
+        .bind(ts(now))
+        .execute(self.conn())
+        .await?;
+        Ok((done.rows_affected() == 1).then_some(id))
+    }
+}
+
+impl Store {
+    /// The obligations of an organization, oldest first; `status` filters by state name.
+    pub async fn obligations_of(
+        &self,
+        org_id: &str,
+        status: Option<&str>,
+    ) -> Result<Vec<ObligationRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        match status {
+            Some(s) => by_query(&mut conn, "party_org_id = $1 AND status = $2", &[org_id, s]).await,
+            None => by_query(&mut conn, "party_org_id = $1", &[org_id]).await,
+        }
+    }
+
+    /// Every obligation (for the platform-wide compliance view).
+    pub async fn all_obligations(&self) -> Result<Vec<ObligationRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        by_query(&mut conn, "1 = 1", &[]).await
+    }
+
+    /// Pending obligations whose deadline is at or before `now`.
+    pub async fn overdue_candidates(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+        ids(
+            self,
+            "SELECT id FROM obligations WHERE status = 'pending' AND due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
+            ts(now),
+            limit,
+        )
+        .await
+    }
+
+    /// Open obligations whose deadline has come and whose "deadline reached" reminder has not
+    /// gone out.
+    pub async fn due_reminder_candidates(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+        ids(
+            self,
+            "SELECT id FROM obligations WHERE status IN ('pending', 'overdue') AND notified_due_at IS NULL AND due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
+            ts(now),
+            limit,
+        )
+        .await
+    }
+
+    /// Pending obligations due within `lead` of `now` whose early reminder has not gone out.
+    pub async fn early_reminder_candidates(
+        &self,
+        now: Timestamp,
+        lead: SignedDuration,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let horizon = now.checked_add(lead).unwrap_or(now);
+        let rows = sqlx::query(
+            "SELECT id FROM obligations WHERE status = 'pending' AND notified_before_at IS NULL AND due_at IS NOT NULL \
+             AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT $3",
+        )
+        .bind(ts(now))
+        .bind(ts(horizon))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(Into::into))
+            .collect()
+    }
+
+    /// Violations, newest first; `org_id` filters by the organization in breach.
+    pub async fn violations(&self, org_id: Option<&str>) -> Result<Vec<ViolationRecord>> {
+        let rows = match org_id {
+            Some(org) => {
+                sqlx::query("SELECT id, details, recorded_at FROM violations WHERE party_org_id = $1 ORDER BY recorded_at DESC, id")
+                    .bind(org)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT id, details, recorded_at FROM violations ORDER BY recorded_at DESC, id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(ViolationRecord {
+                    id: row.try_get("id")?,
+                    violation: from_json("violation", &row.try_get::<String, _>("details")?)?,
+                    recorded_at: from_ts(row.try_get("recorded_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn ids(store: &Store, sql: &str, at: i64, limit: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(sql)
+        .bind(at)
+        .bind(limit)
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map_err(Into::into))
+        .collect()
+}

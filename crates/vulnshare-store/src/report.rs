@@ -1,0 +1,331 @@
+//! Reports table, with the alias and package indexes used for search and correlation.
+
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use vulnshare_core::report::{Report, ReportContent, ReportKind, ReportState, report_id};
+use vulnshare_core::tlp::Tlp;
+
+use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, to_json, ts};
+use crate::{Result, Store, StoreError, WriteTx};
+
+const COLUMNS: &str = "seq, id, reporter_org_id, created_by, state, content, duplicate_of, rejection_reason, received_at, created_at, updated_at";
+
+fn report(row: &AnyRow) -> Result<Report> {
+    let state: String = row.try_get("state")?;
+    Ok(Report {
+        id: row.try_get("id")?,
+        reporter_org_id: row.try_get("reporter_org_id")?,
+        created_by: row.try_get("created_by")?,
+        state: ReportState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("report state {state:?}")))?,
+        duplicate_of: row.try_get("duplicate_of")?,
+        rejection_reason: row.try_get("rejection_reason")?,
+        received_at: from_opt_ts(row.try_get("received_at")?)?,
+        created_at: from_ts(row.try_get("created_at")?)?,
+        updated_at: from_ts(row.try_get("updated_at")?)?,
+        content: from_json("report content", &row.try_get::<String, _>("content")?)?,
+    })
+}
+
+/// Which reports a listing may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportScope {
+    /// Only the reports of one organization (drafts included).
+    Organization(String),
+    /// Platform staff: every submitted report, plus their own organization's drafts.
+    Staff {
+        /// The staff member's organization.
+        own_org: String,
+    },
+}
+
+/// Filters for listing reports; `None` means no filter.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    /// Only this state.
+    pub state: Option<ReportState>,
+    /// Only this kind.
+    pub kind: Option<ReportKind>,
+    /// Only this TLP label.
+    pub tlp: Option<Tlp>,
+    /// Only reports filed by this organization.
+    pub reporter_org_id: Option<String>,
+    /// Only reports carrying this alias (e.g. a CVE id).
+    pub alias: Option<String>,
+    /// Only reports naming this package (ecosystem, name).
+    pub package: Option<(String, String)>,
+    /// Title contains this text (case-insensitive).
+    pub title_contains: Option<String>,
+    /// Received at or after.
+    pub received_from: Option<Timestamp>,
+    /// Received before.
+    pub received_until: Option<Timestamp>,
+}
+
+/// One page of reports, newest first.
+#[derive(Debug, Clone)]
+pub struct ReportPage {
+    /// The reports.
+    pub items: Vec<Report>,
+    /// Pass as `cursor` to get the next page; `None` on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+impl WriteTx {
+    /// Files a new report. `received_at` is set when it is submitted straight away.
+    pub async fn create_report(
+        &mut self,
+        reporter_org_id: &str,
+        created_by: &str,
+        content: &ReportContent,
+        state: ReportState,
+        received_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Report> {
+        let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
+        let number: i64 = sqlx::query(
+            "INSERT INTO report_counters (year, last) VALUES ($1, 1) \
+             ON CONFLICT (year) DO UPDATE SET last = report_counters.last + 1 RETURNING last",
+        )
+        .bind(i64::from(year))
+        .fetch_one(self.conn())
+        .await?
+        .try_get("last")?;
+        let r = Report {
+            id: report_id(year, number),
+            reporter_org_id: reporter_org_id.to_owned(),
+            created_by: created_by.to_owned(),
+            state,
+            duplicate_of: None,
+            rejection_reason: None,
+            received_at,
+            created_at: now,
+            updated_at: now,
+            content: content.clone(),
+        };
+        sqlx::query(
+            "INSERT INTO reports (id, reporter_org_id, created_by, kind, state, tlp, title, cvss_score, content, content_hash, aware_at, received_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        )
+        .bind(&r.id)
+        .bind(&r.reporter_org_id)
+        .bind(&r.created_by)
+        .bind(content.kind.as_str())
+        .bind(state.as_str())
+        .bind(content.tlp.as_str())
+        .bind(&content.title)
+        .bind(content.cvss().map(|c| c.score))
+        .bind(to_json(content))
+        .bind(content.content_hash())
+        .bind(content.aware_at.map(ts))
+        .bind(received_at.map(ts))
+        .bind(ts(now))
+        .execute(self.conn())
+        .await?;
+        self.index_report(&r.id, content).await?;
+        Ok(r)
+    }
+
+    async fn index_report(&mut self, id: &str, content: &ReportContent) -> Result<()> {
+        sqlx::query("DELETE FROM report_aliases WHERE report_id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("DELETE FROM report_packages WHERE report_id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        for alias in &content.aliases {
+            sqlx::query("INSERT INTO report_aliases (report_id, alias) VALUES ($1, $2)")
+                .bind(id)
+                .bind(alias)
+                .execute(self.conn())
+                .await?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &content.affected_packages {
+            if seen.insert((p.ecosystem, p.name.as_str())) {
+                sqlx::query(
+                    "INSERT INTO report_packages (report_id, ecosystem, name) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(p.ecosystem.as_str())
+                .bind(&p.name)
+                .execute(self.conn())
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a report inside the transaction (writers are serialised, so it cannot change
+    /// under us before commit).
+    pub async fn report(&mut self, id: &str) -> Result<Report> {
+        let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
+        fetch_by_id(self.conn(), &sql, id, "report", report).await
+    }
+
+    /// Replaces a report's content.
+    pub async fn update_report_content(
+        &mut self,
+        id: &str,
+        content: &ReportContent,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = $4, content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9",
+        )
+        .bind(content.kind.as_str())
+        .bind(content.tlp.as_str())
+        .bind(&content.title)
+        .bind(content.cvss().map(|c| c.score))
+        .bind(to_json(content))
+        .bind(content.content_hash())
+        .bind(content.aware_at.map(ts))
+        .bind(ts(now))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        self.index_report(id, content).await
+    }
+
+    /// Records a state change (with the details some states carry).
+    pub async fn set_report_state(&mut self, r: &Report, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "UPDATE reports SET state = $1, received_at = $2, duplicate_of = $3, rejection_reason = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(r.state.as_str())
+        .bind(r.received_at.map(ts))
+        .bind(r.duplicate_of.as_deref())
+        .bind(r.rejection_reason.as_deref())
+        .bind(ts(now))
+        .bind(&r.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Reads a report.
+    pub async fn report(&self, id: &str) -> Result<Report> {
+        let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
+        fetch_by_id(&self.pool, &sql, id, "report", report).await
+    }
+
+    /// Lists reports visible in `scope` that match `filter`, newest first, after `cursor`.
+    pub async fn reports(
+        &self,
+        scope: &ReportScope,
+        filter: &ReportFilter,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<ReportPage> {
+        let mut q = Sql::new(format!("SELECT {COLUMNS} FROM reports r WHERE 1 = 1"));
+        match scope {
+            ReportScope::Organization(org) => {
+                q.push(" AND r.reporter_org_id = ?", Value::Text(org.clone()))
+            }
+            ReportScope::Staff { own_org } => q.push(
+                " AND (r.state <> 'draft' OR r.reporter_org_id = ?)",
+                Value::Text(own_org.clone()),
+            ),
+        }
+        if let Some(s) = filter.state {
+            q.push(" AND r.state = ?", Value::Text(s.as_str().into()));
+        }
+        if let Some(k) = filter.kind {
+            q.push(" AND r.kind = ?", Value::Text(k.as_str().into()));
+        }
+        if let Some(t) = filter.tlp {
+            q.push(" AND r.tlp = ?", Value::Text(t.as_str().into()));
+        }
+        if let Some(o) = &filter.reporter_org_id {
+            q.push(" AND r.reporter_org_id = ?", Value::Text(o.clone()));
+        }
+        if let Some(a) = &filter.alias {
+            q.push(
+                " AND r.id IN (SELECT report_id FROM report_aliases WHERE alias = ?)",
+                Value::Text(a.clone()),
+            );
+        }
+        if let Some((eco, name)) = &filter.package {
+            q.push(
+                " AND r.id IN (SELECT report_id FROM report_packages WHERE ecosystem = ?",
+                Value::Text(eco.clone()),
+            );
+            q.push(" AND name = ?)", Value::Text(name.clone()));
+        }
+        if let Some(text) = &filter.title_contains {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q.push(
+                " AND LOWER(r.title) LIKE ? ESCAPE '\\'",
+                Value::Text(format!("%{escaped}%")),
+            );
+        }
+        if let Some(t) = filter.received_from {
+            q.push(" AND r.received_at >= ?", Value::Int(ts(t)));
+        }
+        if let Some(t) = filter.received_until {
+            q.push(" AND r.received_at < ?", Value::Int(ts(t)));
+        }
+        if let Some(c) = cursor {
+            q.push(" AND r.seq < ?", Value::Int(c));
+        }
+        q.push(" ORDER BY r.seq DESC LIMIT ?", Value::Int(limit + 1));
+
+        let mut query = sqlx::query(&q.sql);
+        for v in q.values {
+            query = match v {
+                Value::Text(t) => query.bind(t),
+                Value::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last_seq = None;
+        for row in rows.iter().take(limit as usize) {
+            items.push(report(row)?);
+            last_seq = Some(row.try_get::<i64, _>("seq")?);
+        }
+        let next_cursor = if rows.len() as i64 > limit {
+            last_seq
+        } else {
+            None
+        };
+        Ok(ReportPage { items, next_cursor })
+    }
+}
+
+/// A bind value of a dynamically built query.
+enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL built clause by clause; each `?` in a clause becomes the next `$N` placeholder, which
+/// both engines accept.
+struct Sql {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(sql: String) -> Sql {
+        Sql {
+            sql,
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, clause: &str, value: Value) {
+        self.values.push(value);
+        self.sql
+            .push_str(&clause.replace('?', &format!("${}", self.values.len())));
+    }
+}

@@ -1,0 +1,224 @@
+//! SBOMs uploaded per product version, their components, and exposures found by matching
+//! them against advisories.
+
+use jiff::Timestamp;
+use sqlx::Row;
+use vulnshare_core::package::Ecosystem;
+
+use crate::codec::{from_ts, new_id, ts};
+use crate::{Result, Store, StoreError, WriteTx};
+
+/// One component of an uploaded SBOM, in vulnshare's package terms.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredComponent {
+    /// Position in the SBOM.
+    pub position: i64,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Package name (Maven: `group:artifact`).
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// The purl as given.
+    pub purl: Option<String>,
+}
+
+/// An uploaded SBOM's record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SbomRecord {
+    /// Identifier.
+    pub id: String,
+    /// The product.
+    pub product_id: String,
+    /// The owning organization.
+    pub organization_id: String,
+    /// The product version it describes.
+    pub product_version: String,
+    /// `cyclonedx` or `spdx`.
+    pub format: String,
+    /// Format version.
+    pub spec_version: String,
+    /// How many components were stored.
+    pub component_count: i64,
+    /// When.
+    pub uploaded_at: Timestamp,
+}
+
+/// A recorded exposure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExposureRecord {
+    /// The advisory.
+    pub advisory_id: String,
+    /// The SBOM.
+    pub sbom_id: String,
+    /// The exposed organization.
+    pub organization_id: String,
+    /// The product.
+    pub product_id: String,
+    /// Its version.
+    pub product_version: String,
+    /// Component ecosystem.
+    pub ecosystem: String,
+    /// Component name.
+    pub name: String,
+    /// Component version.
+    pub version: String,
+    /// When it was found.
+    pub created_at: Timestamp,
+}
+
+impl WriteTx {
+    /// Stores an SBOM and its (package-identified) components.
+    pub async fn save_sbom(
+        &mut self,
+        record: &SbomRecord,
+        components: &[StoredComponent],
+        uploaded_by: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sboms (id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&record.id)
+        .bind(&record.product_id)
+        .bind(&record.organization_id)
+        .bind(&record.product_version)
+        .bind(&record.format)
+        .bind(&record.spec_version)
+        .bind(record.component_count)
+        .bind(uploaded_by)
+        .bind(ts(record.uploaded_at))
+        .execute(self.conn())
+        .await?;
+        for c in components {
+            sqlx::query("INSERT INTO sbom_components (sbom_id, position, ecosystem, name, version, purl) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&record.id)
+                .bind(c.position)
+                .bind(c.ecosystem.as_str())
+                .bind(&c.name)
+                .bind(&c.version)
+                .bind(c.purl.as_deref())
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records an exposure; returns false when it was already known (so notifications go out
+    /// once per exposure).
+    pub async fn add_exposure(&mut self, e: &ExposureRecord, position: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO exposures (advisory_id, sbom_id, position, organization_id, product_id, product_version, ecosystem, name, version, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (advisory_id, sbom_id, position) DO NOTHING",
+        )
+        .bind(&e.advisory_id)
+        .bind(&e.sbom_id)
+        .bind(position)
+        .bind(&e.organization_id)
+        .bind(&e.product_id)
+        .bind(&e.product_version)
+        .bind(&e.ecosystem)
+        .bind(&e.name)
+        .bind(&e.version)
+        .bind(ts(e.created_at))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// A new SBOM id.
+pub fn new_sbom_id() -> String {
+    new_id("sbom")
+}
+
+impl Store {
+    /// The SBOMs of a product, newest first.
+    pub async fn sboms_of_product(&self, product_id: &str) -> Result<Vec<SbomRecord>> {
+        let rows = sqlx::query("SELECT id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_at FROM sboms WHERE product_id = $1 ORDER BY uploaded_at DESC, id LIMIT 1000")
+            .bind(product_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SbomRecord {
+                    id: row.try_get("id")?,
+                    product_id: row.try_get("product_id")?,
+                    organization_id: row.try_get("organization_id")?,
+                    product_version: row.try_get("product_version")?,
+                    format: row.try_get("format")?,
+                    spec_version: row.try_get("spec_version")?,
+                    component_count: row.try_get("component_count")?,
+                    uploaded_at: from_ts(row.try_get("uploaded_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Components of every SBOM naming one of `packages` (ecosystem, name), with the SBOM's
+    /// record: the candidates for matching one advisory.
+    pub async fn components_named(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+    ) -> Result<Vec<(SbomRecord, StoredComponent)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.product_id, s.organization_id, s.product_version, s.format, s.spec_version, s.component_count, s.uploaded_at, \
+                    c.position, c.ecosystem, c.name, c.version, c.purl \
+             FROM sbom_components c JOIN sboms s ON s.id = c.sbom_id WHERE c.ecosystem = $1 AND c.name = $2",
+        )
+        .bind(ecosystem.as_str())
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let eco: String = row.try_get("ecosystem")?;
+                Ok((
+                    SbomRecord {
+                        id: row.try_get("id")?,
+                        product_id: row.try_get("product_id")?,
+                        organization_id: row.try_get("organization_id")?,
+                        product_version: row.try_get("product_version")?,
+                        format: row.try_get("format")?,
+                        spec_version: row.try_get("spec_version")?,
+                        component_count: row.try_get("component_count")?,
+                        uploaded_at: from_ts(row.try_get("uploaded_at")?)?,
+                    },
+                    StoredComponent {
+                        position: row.try_get("position")?,
+                        ecosystem: Ecosystem::parse(&eco)
+                            .ok_or_else(|| StoreError::Corrupt(format!("ecosystem {eco:?}")))?,
+                        name: row.try_get("name")?,
+                        version: row.try_get("version")?,
+                        purl: row.try_get("purl")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The exposures of an organization, newest first.
+    pub async fn exposures_of(&self, org_id: &str) -> Result<Vec<ExposureRecord>> {
+        let rows = sqlx::query(
+            "SELECT advisory_id, sbom_id, organization_id, product_id, product_version, ecosystem, name, version, created_at FROM exposures WHERE organization_id = $1 ORDER BY created_at DESC, advisory_id LIMIT 10000",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ExposureRecord {
+                    advisory_id: row.try_get("advisory_id")?,
+                    sbom_id: row.try_get("sbom_id")?,
+                    organization_id: row.try_get("organization_id")?,
+                    product_id: row.try_get("product_id")?,
+                    product_version: row.try_get("product_version")?,
+                    ecosystem: row.try_get("ecosystem")?,
+                    name: row.try_get("name")?,
+                    version: row.try_get("version")?,
+                    created_at: from_ts(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
