@@ -1,0 +1,155 @@
+//! Authentication: bearer API tokens for every API call, passwords (argon2) to obtain them.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use vulnshare_core::organization::Organization;
+use vulnshare_core::policy::Actor;
+use vulnshare_core::token::{hash_secret, looks_like_secret};
+use vulnshare_core::user::User;
+use vulnshare_store::StoreError;
+
+use crate::AppState;
+use crate::error::AppError;
+
+/// 32 bytes from the operating system's random source.
+pub fn random_bytes() -> [u8; 32] {
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf).expect("the operating system's random source is available");
+    buf
+}
+
+/// Hashes a password with argon2id and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt_bytes = random_bytes();
+    let salt = SaltString::encode_b64(&salt_bytes[..16])
+        .map_err(|e| AppError::Internal(e.to_string().into()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(e.to_string().into()))
+}
+
+/// Checks a password against a stored PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so that unknown e-mail addresses
+/// take as long to refuse as wrong passwords.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("vulnshare timing equaliser").unwrap_or_default())
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who, for policy checks.
+    pub actor: Actor,
+    /// The user.
+    pub user: User,
+    /// The user's organization.
+    pub organization: Organization,
+    /// The token used.
+    pub token_id: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(AppError::Unauthenticated(
+                "send an API token as Authorization: Bearer vs_…",
+            ))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|s| looks_like_secret(s))
+            .ok_or(AppError::Unauthenticated(
+                "the Authorization header must be Bearer followed by a vs_ token",
+            ))?;
+        let found = match state.store.token_actor(&hash_secret(secret)).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound(_)) => {
+                return Err(AppError::Unauthenticated("the token is not valid"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !found.token.is_usable(state.clock.now()) {
+            return Err(AppError::Unauthenticated(
+                "the token has expired or was revoked",
+            ));
+        }
+        if found.user.disabled {
+            return Err(AppError::Unauthenticated("the account is disabled"));
+        }
+        let actor = Actor {
+            user_id: found.user.id.clone(),
+            org_id: found.organization.id.clone(),
+            org_kind: found.organization.kind,
+            membership_active: found.organization.membership.is_active(),
+            roles: found.user.roles.clone(),
+            scopes: found.token.scopes.clone(),
+        };
+        Ok(Caller {
+            actor,
+            user: found.user,
+            organization: found.organization,
+            token_id: found.token.id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("anything", "not a phc string"));
+    }
+}
+
+/// A caller who may be anonymous: no `Authorization` header gives `None`; a header that is
+/// present must hold a valid token.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(MaybeCaller(None));
+        }
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(|c| MaybeCaller(Some(c)))
+    }
+}

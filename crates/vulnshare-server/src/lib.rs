@@ -1,0 +1,104 @@
+//! The vulnshare HTTP server: the REST API under `/api/v1` with problem+json errors and an
+//! OpenAPI document, token authentication, and the application services that both the API and
+//! the `vulnshare admin` commands use.
+//!
+//! The server is stateless: all state is in the [`Store`], so any number of nodes can share one
+//! PostgreSQL database.
+#![warn(missing_docs)]
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod outbox;
+pub(crate) mod routes;
+pub use routes::ROUTES;
+pub mod service;
+pub mod sweeper;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use ed25519_dalek::SigningKey;
+use tokio::net::TcpListener;
+use vulnshare_store::Store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shared state of every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The source of server time.
+    pub clock: Arc<dyn Clock>,
+    /// The key that signs receipts.
+    pub signing_key: Arc<SigningKey>,
+    /// The SMTP relay for e-mail subscriptions, if configured.
+    pub mailer: Option<Arc<outbox::Mailer>>,
+    /// This node's request metrics.
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// Builds the state, loading (or creating on first start) the platform's signing key.
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, vulnshare_store::StoreError> {
+        let secret = store
+            .signing_key_secret(
+                || {
+                    let secret = auth::random_bytes();
+                    let key = SigningKey::from_bytes(&secret);
+                    let public = key.verifying_key().to_bytes();
+                    (
+                        secret,
+                        public,
+                        vulnshare_core::receipt::key_id(&key.verifying_key()),
+                    )
+                },
+                clock.now(),
+            )
+            .await?;
+        Ok(AppState {
+            store,
+            clock,
+            signing_key: Arc::new(SigningKey::from_bytes(&secret)),
+            mailer: None,
+            metrics: metrics::Metrics::default(),
+        })
+    }
+}
+
+impl AppState {
+    /// Sends e-mail subscriptions through `mailer`.
+    pub fn with_mailer(mut self, mailer: outbox::Mailer) -> AppState {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

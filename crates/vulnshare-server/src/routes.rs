@@ -1,0 +1,275 @@
+//! The HTTP routes of API v1. Each handler authenticates (through the [`Caller`] extractor),
+//! then calls a service or a policy-checked read.
+
+mod accounts;
+mod advisories;
+mod audit;
+mod cases;
+mod csaf;
+mod notifications;
+mod obligations;
+mod osv;
+mod products;
+mod regimes;
+mod reports;
+mod sanctions;
+mod subscriptions;
+mod system;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::{AppState, MAX_BODY_BYTES};
+
+/// Every API route as (method, path), for the OpenAPI document and the authorization tests.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/platform/public-key"),
+    ("GET", "/api/v1/receipts/verify"),
+    ("POST", "/api/v1/receipts/verify"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/organizations"),
+    ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/organizations/{id}"),
+    ("GET", "/api/v1/organizations/{id}/users"),
+    ("POST", "/api/v1/organizations/{id}/users"),
+    ("PATCH", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+    ("GET", "/api/v1/organizations/{id}/products"),
+    ("POST", "/api/v1/organizations/{id}/products"),
+    ("GET", "/api/v1/products/{id}"),
+    ("PUT", "/api/v1/products/{id}"),
+    ("GET", "/api/v1/reports"),
+    ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/reports/{id}"),
+    ("PUT", "/api/v1/reports/{id}"),
+    ("POST", "/api/v1/reports/{id}/transitions"),
+    ("GET", "/api/v1/reports/{id}/receipt"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/audit/verify"),
+    ("GET", "/api/v1/regimes"),
+    ("POST", "/api/v1/regimes"),
+    ("GET", "/api/v1/organizations/{id}/regimes"),
+    ("PUT", "/api/v1/organizations/{id}/regimes"),
+    ("GET", "/api/v1/organizations/{id}/obligations"),
+    ("POST", "/api/v1/upstream-notifications"),
+    ("GET", "/api/v1/compliance"),
+    ("GET", "/api/v1/violations"),
+    ("GET", "/api/v1/organizations/{id}/sanctions"),
+    ("POST", "/api/v1/organizations/{id}/sanctions"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/{id}/read"),
+    ("GET", "/api/v1/cases"),
+    ("POST", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{id}"),
+    ("POST", "/api/v1/cases/{id}/participants"),
+    ("PUT", "/api/v1/cases/{id}/vendors/{org_id}"),
+    ("PUT", "/api/v1/cases/{id}/embargo"),
+    ("POST", "/api/v1/cases/{id}/early-publication"),
+    ("GET", "/api/v1/cases/{id}/messages"),
+    ("POST", "/api/v1/cases/{id}/messages"),
+    ("POST", "/api/v1/cases/{id}/advisory"),
+    ("GET", "/api/v1/cases/{id}/attachments"),
+    ("POST", "/api/v1/cases/{id}/attachments"),
+    ("GET", "/api/v1/cases/{id}/attachments/{attachment_id}"),
+    ("GET", "/api/v1/advisories"),
+    ("GET", "/api/v1/advisories/{id}"),
+    ("GET", "/api/v1/advisories/{id}/history"),
+    ("POST", "/api/v1/advisories/{id}/withdraw"),
+    ("GET", "/api/v1/products/{id}/sboms"),
+    ("POST", "/api/v1/products/{id}/sboms"),
+    ("GET", "/api/v1/organizations/{id}/exposures"),
+    ("GET", "/api/v1/subscriptions"),
+    ("POST", "/api/v1/subscriptions"),
+    ("DELETE", "/api/v1/subscriptions/{id}"),
+    ("GET", "/api/v1/subscriptions/{id}/deliveries"),
+    ("GET", "/api/v1/advisories/{id}/csaf"),
+    ("GET", "/.well-known/csaf/provider-metadata.json"),
+    ("GET", "/.well-known/csaf/white/index.txt"),
+    ("GET", "/.well-known/csaf/white/changes.csv"),
+    ("GET", "/.well-known/csaf/white/{year}/{file}"),
+    ("POST", "/osv/v1/query"),
+    ("POST", "/osv/v1/querybatch"),
+    ("GET", "/osv/v1/vulns/{id}"),
+    ("GET", "/osv/v1/ecosystems/{id}/all.zip"),
+];
+
+pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(system::health))
+        .route("/openapi.json", get(system::openapi))
+        .route("/platform/public-key", get(system::public_key))
+        .route(
+            "/receipts/verify",
+            get(system::verify_receipt_query).post(system::verify_receipt_body),
+        )
+        .route("/auth/token", post(accounts::sign_in))
+        .route("/me", get(accounts::me))
+        .route(
+            "/organizations",
+            get(accounts::list_organizations).post(accounts::create_organization),
+        )
+        .route("/organizations/{id}", get(accounts::get_organization))
+        .route(
+            "/organizations/{id}/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/users/{id}", axum::routing::patch(accounts::update_user))
+        .route(
+            "/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/tokens/{id}",
+            axum::routing::delete(accounts::revoke_token),
+        )
+        .route(
+            "/organizations/{id}/products",
+            get(products::list).post(products::create),
+        )
+        .route("/products/{id}", get(products::get).put(products::update))
+        .route("/reports", get(reports::list).post(reports::create))
+        .route("/reports/{id}", get(reports::get).put(reports::update))
+        .route("/reports/{id}/transitions", post(reports::transition))
+        .route("/reports/{id}/receipt", get(reports::receipt))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route("/regimes", get(regimes::list).post(regimes::upload))
+        .route(
+            "/organizations/{id}/regimes",
+            get(regimes::of_organization).put(regimes::choose),
+        )
+        .route(
+            "/organizations/{id}/obligations",
+            get(obligations::of_organization),
+        )
+        .route(
+            "/upstream-notifications",
+            post(obligations::record_upstream),
+        )
+        .route("/compliance", get(obligations::platform))
+        .route("/violations", get(obligations::violations))
+        .route(
+            "/organizations/{id}/sanctions",
+            get(sanctions::of_organization).post(sanctions::decide),
+        )
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route("/cases", get(cases::list).post(cases::open))
+        .route("/cases/{id}", get(cases::get))
+        .route("/cases/{id}/participants", post(cases::add_participant))
+        .route(
+            "/cases/{id}/vendors/{org_id}",
+            axum::routing::put(cases::vendor_status),
+        )
+        .route("/cases/{id}/embargo", axum::routing::put(cases::embargo))
+        .route("/cases/{id}/early-publication", post(cases::approve_early))
+        .route(
+            "/cases/{id}/messages",
+            get(cases::messages).post(cases::post_message),
+        )
+        .route("/cases/{id}/advisory", post(cases::publish))
+        .route(
+            "/cases/{id}/attachments",
+            get(cases::attachments)
+                .post(cases::attach)
+                .layer(DefaultBodyLimit::max(8 << 20)),
+        )
+        .route(
+            "/cases/{id}/attachments/{attachment_id}",
+            get(cases::download),
+        )
+        .route("/advisories", get(advisories::list))
+        .route("/advisories/{id}", get(advisories::get))
+        .route("/advisories/{id}/history", get(advisories::history))
+        .route("/advisories/{id}/withdraw", post(advisories::withdraw))
+        .route("/advisories/{id}/csaf", get(csaf::export))
+        .route(
+            "/products/{id}/sboms",
+            get(advisories::list_sboms)
+                .post(advisories::upload_sbom)
+                .layer(DefaultBodyLimit::max(crate::service::MAX_SBOM_BYTES)),
+        )
+        .route("/organizations/{id}/exposures", get(advisories::exposures))
+        .route(
+            "/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/subscriptions/{id}",
+            axum::routing::delete(subscriptions::delete),
+        )
+        .route(
+            "/subscriptions/{id}/deliveries",
+            get(subscriptions::deliveries),
+        )
+        .fallback(|| async { AppError::NotFound("route") });
+    let osv = Router::new()
+        .route("/query", post(osv::query))
+        .route("/querybatch", post(osv::querybatch))
+        .route("/vulns/{id}", get(osv::vuln))
+        .route("/ecosystems/{id}/all.zip", get(osv::all_zip))
+        .fallback(|| async { AppError::NotFound("route") });
+    Router::new()
+        .nest("/api/v1", api)
+        .nest("/osv/v1", osv)
+        .route(
+            "/.well-known/csaf/provider-metadata.json",
+            get(csaf::provider_metadata),
+        )
+        .route("/.well-known/csaf/white/index.txt", get(csaf::index_txt))
+        .route(
+            "/.well-known/csaf/white/changes.csv",
+            get(csaf::changes_csv),
+        )
+        .route("/.well-known/csaf/white/{year}/{file}", get(csaf::file))
+        .route("/healthz", get(system::health))
+        .route("/readyz", get(crate::metrics::ready))
+        .route("/metrics", get(crate::metrics::render))
+        .fallback(|| async { AppError::NotFound("route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .with_state(state)
+}
+
+/// Page size bounds shared by listing routes.
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::field("limit", "must be between 1 and 200")),
+    }
+}

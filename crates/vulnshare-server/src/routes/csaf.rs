@@ -1,0 +1,249 @@
+//! CSAF 2.0 provider (section 7): `/.well-known/csaf/provider-metadata.json` and the public
+//! (TLP:WHITE) distribution folder with per-year documents, `index.txt`, `changes.csv` and
+//! SHA-256/SHA-512 files; and per-advisory CSAF export in the API, under TLP.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256, Sha512};
+use vulnshare_core::advisory::Advisory;
+use vulnshare_core::report::{ExploitationStatus, Report, ReportContent, ReportKind, ReportState};
+use vulnshare_core::tlp::Tlp;
+use vulnshare_formats::csaf::{
+    CsafCategory, CsafOptions, CsafPublisher, CsafRevision, PublisherCategory, TrackingStatus,
+    csaf_file_name, report_to_csaf,
+};
+
+use crate::AppState;
+use crate::auth::MaybeCaller;
+use crate::error::{AppError, AppResult};
+use crate::extract::Query;
+use crate::service;
+
+/// The base URL clients reached us under (CSAF needs absolute URLs).
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// An advisory read as the report it publishes, for the CSAF converter.
+fn as_report(a: &Advisory) -> Report {
+    Report {
+        id: a.id.clone(),
+        reporter_org_id: String::new(),
+        created_by: String::new(),
+        state: ReportState::Published,
+        duplicate_of: None,
+        rejection_reason: None,
+        received_at: Some(a.published_at),
+        created_at: a.published_at,
+        updated_at: a.updated_at,
+        content: ReportContent {
+            kind: ReportKind::UpstreamComponent,
+            title: a.summary.clone(),
+            technical_characteristics: a.details.clone(),
+            harm: String::new(),
+            scope_of_impact: String::new(),
+            affected_products: a.affected_products.clone(),
+            affected_packages: a.affected_packages.clone(),
+            cvss_vector: a.cvss_vector.clone(),
+            cwes: a.cwes.clone(),
+            exploitation: ExploitationStatus::None,
+            aware_at: None,
+            awareness_evidence: None,
+            tlp: a.tlp,
+            aliases: a.aliases.clone(),
+        },
+    }
+}
+
+fn year(a: &Advisory) -> i16 {
+    a.published_at.to_zoned(TimeZone::UTC).year()
+}
+
+fn document(
+    state: &AppState,
+    base: &str,
+    a: &Advisory,
+    category: CsafCategory,
+) -> AppResult<Value> {
+    let _ = state;
+    let file = csaf_file_name(&a.id);
+    let options = CsafOptions {
+        tracking_id: a.id.clone(),
+        publisher: CsafPublisher {
+            category: PublisherCategory::Coordinator,
+            name: "vulnshare".into(),
+            namespace: base.to_owned(),
+            contact_details: None,
+        },
+        status: TrackingStatus::Final,
+        revisions: (1..=a.version.max(1))
+            .map(|n| CsafRevision {
+                number: n as u32,
+                date: if n == a.version {
+                    a.updated_at
+                } else {
+                    a.published_at
+                },
+                summary: if n == 1 {
+                    "Initial publication".into()
+                } else {
+                    format!("Revision {n}")
+                },
+            })
+            .collect(),
+        self_url: (a.tlp == Tlp::Clear)
+            .then(|| format!("{base}/.well-known/csaf/white/{}/{file}", year(a))),
+        mitigation: (!a.remediation.is_empty()).then(|| a.remediation.clone()),
+    };
+    report_to_csaf(&as_report(a), category, &options).map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+/// Public advisories, oldest first.
+async fn public(state: &AppState) -> AppResult<Vec<Advisory>> {
+    let mut all = service::list_advisories(state, None, 200_000).await?;
+    all.retain(|a| a.tlp == Tlp::Clear);
+    all.sort_by(|a, b| (a.published_at, &a.id).cmp(&(b.published_at, &b.id)));
+    Ok(all)
+}
+
+pub(crate) async fn provider_metadata(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let base = base_url(&headers);
+    let last_updated = public(&state)
+        .await?
+        .iter()
+        .map(|a| a.updated_at)
+        .max()
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    Ok(axum::Json(json!({
+        "canonical_url": format!("{base}/.well-known/csaf/provider-metadata.json"),
+        "distributions": [{"directory_url": format!("{base}/.well-known/csaf/white/")}],
+        "last_updated": last_updated.to_string(),
+        "list_on_CSAF_aggregators": false,
+        "metadata_version": "2.0",
+        "mirror_on_CSAF_aggregators": false,
+        "public_openpgp_keys": [],
+        "publisher": {"category": "coordinator", "name": "vulnshare", "namespace": base},
+        "role": "csaf_provider",
+    })))
+}
+
+pub(crate) async fn index_txt(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let body: String = public(&state)
+        .await?
+        .iter()
+        .map(|a| format!("{}/{}\n", year(a), csaf_file_name(&a.id)))
+        .collect();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body))
+}
+
+pub(crate) async fn changes_csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let mut all = public(&state).await?;
+    all.sort_by_key(|a| std::cmp::Reverse(a.updated_at));
+    let body: String = all
+        .iter()
+        .map(|a| {
+            format!(
+                "\"{}/{}\",\"{}\"\n",
+                year(a),
+                csaf_file_name(&a.id),
+                a.updated_at
+            )
+        })
+        .collect();
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body))
+}
+
+/// `GET /.well-known/csaf/white/{year}/{file}` — the document, or its `.sha256` / `.sha512`.
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((year_s, file)): Path<(String, String)>,
+) -> AppResult<impl IntoResponse> {
+    let (name, digest) = match file.rsplit_once(".json") {
+        Some((stem, "")) => (format!("{stem}.json"), None),
+        Some((stem, ".sha256")) => (format!("{stem}.json"), Some("sha256")),
+        Some((stem, ".sha512")) => (format!("{stem}.json"), Some("sha512")),
+        _ => return Err(AppError::NotFound("file")),
+    };
+    let base = base_url(&headers);
+    let advisory = public(&state)
+        .await?
+        .into_iter()
+        .find(|a| csaf_file_name(&a.id) == name && year(a).to_string() == year_s)
+        .ok_or(AppError::NotFound("file"))?;
+    let bytes = serde_json::to_vec_pretty(&document(
+        &state,
+        &base,
+        &advisory,
+        CsafCategory::SecurityAdvisory,
+    )?)
+    .expect("JSON serializes");
+    Ok(match digest {
+        None => ([(header::CONTENT_TYPE, "application/json")], bytes),
+        Some(kind) => {
+            let hex = if kind == "sha256" {
+                hex::encode(Sha256::digest(&bytes))
+            } else {
+                hex::encode(Sha512::digest(&bytes))
+            };
+            (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{hex}  {name}\n").into_bytes(),
+            )
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CsafQuery {
+    #[serde(default)]
+    category: Option<String>,
+}
+
+/// `GET /api/v1/advisories/{id}/csaf[?category=vex]` — any advisory the caller may read.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CsafQuery>,
+) -> AppResult<impl IntoResponse> {
+    let a = service::read_advisory(&state, caller.0.as_ref().map(|c| &c.actor), &id).await?;
+    let category = match q.category.as_deref() {
+        None | Some("security_advisory") => CsafCategory::SecurityAdvisory,
+        Some("vex") => CsafCategory::Vex,
+        Some(other) => {
+            return Err(AppError::field(
+                "category",
+                format!("unknown CSAF category {other:?}: use security_advisory or vex"),
+            ));
+        }
+    };
+    Ok(axum::Json(document(
+        &state,
+        &base_url(&headers),
+        &a,
+        category,
+    )?))
+}

@@ -1,0 +1,154 @@
+//! SBOM upload per product version, and matching each new SBOM against every published
+//! advisory.
+
+use serde_json::json;
+use vulnshare_core::exposure::{AdvisoryIndex, ComponentRef};
+use vulnshare_core::policy::Actor;
+use vulnshare_formats::sbom::{SbomFormat, SbomLimits, parse_sbom};
+use vulnshare_store::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
+
+use super::audit_event;
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+/// Largest SBOM accepted, in bytes.
+pub const MAX_SBOM_BYTES: usize = 32 << 20;
+
+/// What an upload produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Uploaded {
+    /// The stored SBOM.
+    pub sbom: SbomRecord,
+    /// Components without a purl vulnshare can match (kept out of matching).
+    pub unmatched_components: usize,
+    /// Exposures found against published advisories.
+    pub exposures: Vec<ExposureRecord>,
+}
+
+/// Stores a CycloneDX or SPDX JSON SBOM for `product_id` at `product_version`, then matches it
+/// against every published advisory.
+pub async fn upload(
+    state: &AppState,
+    actor: &Actor,
+    product_id: &str,
+    product_version: &str,
+    body: &[u8],
+) -> AppResult<Uploaded> {
+    let product = state
+        .store
+        .product(product_id)
+        .await
+        .map_err(|_| AppError::NotFound("product"))?;
+    actor.can_read_products(&product.organization_id)?;
+    actor.can_write_products(&product.organization_id)?;
+    let mut c = vulnshare_core::validation::Collector::default();
+    let product_version = c.text("version", product_version, 100);
+    c.finish(())?;
+    let limits = SbomLimits {
+        max_bytes: MAX_SBOM_BYTES,
+        ..SbomLimits::default()
+    };
+    let sbom = parse_sbom(body, &limits).map_err(|e| match e {
+        vulnshare_formats::FormatError::Syntax { path, message, .. }
+        | vulnshare_formats::FormatError::Invalid { path, message, .. } => {
+            AppError::field(path, message)
+        }
+        other => AppError::MalformedBody {
+            message: other.to_string(),
+            field: None,
+        },
+    })?;
+    let mut components = Vec::new();
+    for (i, comp) in sbom.components.iter().enumerate() {
+        if let Some((ecosystem, name, version)) = comp.purl_parts() {
+            components.push(StoredComponent {
+                position: i as i64,
+                ecosystem,
+                name,
+                version,
+                purl: comp.purl.clone(),
+            });
+        }
+    }
+    let now = state.clock.now();
+    let record = SbomRecord {
+        id: new_sbom_id(),
+        product_id: product.id.clone(),
+        organization_id: product.organization_id.clone(),
+        product_version,
+        format: match sbom.format {
+            SbomFormat::CycloneDx => "cyclonedx",
+            SbomFormat::Spdx => "spdx",
+        }
+        .into(),
+        spec_version: sbom.spec_version.clone(),
+        component_count: components.len() as i64,
+        uploaded_at: now,
+    };
+
+    let advisories = state.store.published_advisories().await?;
+    let (index, _) = AdvisoryIndex::build(
+        advisories
+            .iter()
+            .map(|a| (a.id.as_str(), a.affected_packages.as_slice())),
+    );
+    let refs: Vec<ComponentRef<'_>> = components
+        .iter()
+        .map(|c| ComponentRef {
+            ecosystem: c.ecosystem,
+            name: &c.name,
+            version: &c.version,
+        })
+        .collect();
+    let matches = index.match_components(&refs);
+
+    let mut tx = state.store.begin_write().await?;
+    tx.save_sbom(&record, &components, &actor.user_id).await?;
+    tx.audit(now, audit_event(Some(actor), "sbom.upload", "sbom", &record.id, json!({"product_id": product.id, "version": record.product_version, "components": components.len()})))
+        .await?;
+    let mut exposures = Vec::new();
+    for m in matches {
+        let comp = &components[m.component];
+        let e = ExposureRecord {
+            advisory_id: m.advisory_id.clone(),
+            sbom_id: record.id.clone(),
+            organization_id: record.organization_id.clone(),
+            product_id: record.product_id.clone(),
+            product_version: record.product_version.clone(),
+            ecosystem: comp.ecosystem.as_str().into(),
+            name: comp.name.clone(),
+            version: comp.version.clone(),
+            created_at: now,
+        };
+        if tx.add_exposure(&e, comp.position).await? {
+            let payload = json!({"advisory_id": e.advisory_id, "product_id": e.product_id, "component": format!("{}@{}", e.name, e.version)});
+            tx.notify(
+                &record.organization_id,
+                None,
+                "advisory.exposure",
+                &e.advisory_id,
+                &payload,
+                now,
+            )
+            .await?;
+            if let Some(advisory) = advisories.iter().find(|a| a.id == e.advisory_id) {
+                crate::outbox::on_exposure(
+                    state,
+                    &mut tx,
+                    &e.organization_id,
+                    &e.product_id,
+                    advisory,
+                    payload.clone(),
+                )
+                .await?;
+            }
+            exposures.push(e);
+        }
+    }
+    tx.commit().await?;
+    Ok(Uploaded {
+        unmatched_components: sbom.components.len() - components.len(),
+        sbom: record,
+        exposures,
+    })
+}

@@ -1,0 +1,202 @@
+//! Test harness: the real router over each test database of `vulnshare_store::testing`.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use serde_json::Value;
+use tower::ServiceExt;
+use vulnshare_core::organization::{NewOrganization, Organization, OrganizationKind};
+use vulnshare_core::token::{NewToken, TokenScope};
+use vulnshare_core::user::{NewUser, Role, User};
+use vulnshare_server::service::{self, TokenIssuer};
+use vulnshare_server::{AppState, ManualClock};
+use vulnshare_store::Store;
+use vulnshare_store::testing::{TestDatabase, test_databases};
+
+/// A member of a test organization with a token.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub org: Organization,
+    pub user: User,
+    pub token: String,
+}
+
+/// The application under test.
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub store: Store,
+    pub backend: &'static str,
+}
+
+/// The default test time.
+pub fn t0() -> Timestamp {
+    "2021-12-09T08:00:00Z".parse().unwrap()
+}
+
+impl TestApp {
+    pub async fn start(db: &TestDatabase) -> TestApp {
+        let store = db.store().await;
+        let clock = Arc::new(ManualClock::new(t0()));
+        let state = AppState::new(store.clone(), clock.clone())
+            .await
+            .expect("state");
+        TestApp {
+            state,
+            clock,
+            store,
+            backend: db.backend,
+        }
+    }
+
+    /// Runs `f` once per configured backend.
+    pub async fn each<F, Fut>(f: F)
+    where
+        F: Fn(TestApp) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        for db in test_databases().await {
+            let app = TestApp::start(&db).await;
+            let store = app.store.clone();
+            f(app).await;
+            store.close().await;
+            db.drop().await;
+        }
+    }
+
+    /// Creates an organization with one user holding `roles` and an all-scope token.
+    pub async fn member(&self, org_name: &str, kind: OrganizationKind, roles: &[Role]) -> Member {
+        let now = self.clock_now();
+        let org = match self.store.organization_by_name(org_name).await {
+            Ok(o) => o,
+            Err(_) => service::create_organization(
+                &self.store,
+                None,
+                NewOrganization {
+                    name: org_name.into(),
+                    kind,
+                    country: "CN".into(),
+                },
+                now,
+            )
+            .await
+            .expect("create org"),
+        };
+        let n = uuid::Uuid::new_v4().simple().to_string();
+        let user = service::create_user(
+            &self.store,
+            None,
+            &org.id,
+            NewUser {
+                email: format!("u{}@example.org", &n[..12]),
+                display_name: "Test".into(),
+                password: "correct horse battery".into(),
+                roles: roles.to_vec(),
+            },
+            now,
+        )
+        .await
+        .expect("create user");
+        let token = self
+            .token_for(
+                &user,
+                &[TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+            )
+            .await;
+        Member { org, user, token }
+    }
+
+    pub async fn token_for(&self, user: &User, scopes: &[TokenScope]) -> String {
+        service::create_token(
+            &self.store,
+            TokenIssuer::Operator,
+            user,
+            NewToken {
+                name: "test".into(),
+                scopes: scopes.to_vec(),
+                expires_in_days: Some(30),
+            },
+            self.clock_now(),
+        )
+        .await
+        .expect("token")
+        .secret
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use vulnshare_server::Clock;
+        self.clock.now()
+    }
+
+    /// Sends a request through the router; returns status and JSON body (Null if empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    /// Sends a raw request.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let res = vulnshare_server::router(self.state.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(
+                content_type.as_deref(),
+                Some("application/problem+json"),
+                "errors are problem+json: {status} {bytes:?}"
+            );
+        }
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, json)
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+}
+
+/// A complete, submittable Log4Shell report body.
+pub fn log4shell_report() -> Value {
+    serde_json::from_str(vulnshare_server::demo::LOG4SHELL_REPORT).unwrap()
+}

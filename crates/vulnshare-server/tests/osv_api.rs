@@ -1,0 +1,119 @@
+//! The osv.dev-compatible API answers queries from the platform's advisories, under TLP.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, log4shell_report};
+use serde_json::json;
+use vulnshare_core::organization::OrganizationKind;
+use vulnshare_core::user::Role;
+
+#[tokio::test]
+async fn osv_queries_find_published_advisories_and_respect_tlp() {
+    TestApp::each(|app| async move {
+        let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
+        let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
+        let publish = |tlp: &'static str| {
+            let (app, vendor, analyst) = (&app, &vendor, &analyst);
+            async move {
+                let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
+                let id = filed["report"]["id"].as_str().unwrap().to_owned();
+                for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
+                    app.call("POST", &format!("/api/v1/reports/{id}/transitions"), Some(who), Some(json!({"to": to}))).await;
+                }
+                let (_, case) = app.call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": tlp, "report_ids": [id]}))).await;
+                let case_id = case["case"]["id"].as_str().unwrap();
+                let (s, p) = app
+                    .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": tlp, "summary": tlp, "remediation": "upgrade"})))
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{p}");
+                p["advisory"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let public = publish("CLEAR").await;
+        let amber = publish("AMBER").await;
+
+        let q = json!({"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "version": "2.14.1"});
+        let (s, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let ids: Vec<&str> = r["vulns"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [public.as_str()], "anonymous callers see TLP:CLEAR only");
+        let v = &r["vulns"][0];
+        assert_eq!(v["aliases"], json!(["CVE-2021-44228", "GHSA-jfh8-c2jp-5v3q"]));
+        assert_eq!(v["affected"][0]["package"]["ecosystem"], "Maven");
+        assert_eq!(v["severity"][0]["type"], "CVSS_V3");
+
+        let (_, r) = app.call("POST", "/osv/v1/query", Some(&analyst.token), Some(q.clone())).await;
+        assert_eq!(r["vulns"].as_array().unwrap().len(), 2, "staff see the AMBER advisory too");
+
+        let (_, r) = app
+            .call("POST", "/osv/v1/query", None, Some(json!({"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "version": "2.15.0"})))
+            .await;
+        assert_eq!(r, json!({}), "a fixed version has no vulnerabilities");
+
+        let (_, r) = app
+            .call("POST", "/osv/v1/querybatch", None, Some(json!({"queries": [
+                {"package": {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.0-beta9"}},
+                {"package": {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.12.2"}},
+                {"package": {"ecosystem": "PyPI", "name": "django"}, "version": "1.0"}]})))
+            .await;
+        assert_eq!(r["results"][0]["vulns"][0], json!({"id": public, "modified": r["results"][0]["vulns"][0]["modified"]}));
+        assert_eq!(r["results"][1], json!({}));
+        assert_eq!(r["results"][2], json!({}));
+        let (_, r) = app
+            .call("POST", "/osv/v1/querybatch?full=true", None, Some(json!({"queries": [{"package": {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}}]})))
+            .await;
+        assert!(r["results"][0]["vulns"][0]["affected"].is_array(), "{r}");
+
+        let (s, _) = app.call("GET", &format!("/osv/v1/vulns/{public}"), None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = app.call("GET", &format!("/osv/v1/vulns/{amber}"), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        for (body, field) in [
+            (json!({"commit": "abc", "package": {"ecosystem": "Maven", "name": "a:b"}}), "commit"),
+            (json!({"package": {"ecosystem": "Cobol", "name": "x"}, "version": "1"}), "package.ecosystem"),
+            (json!({"package": {"ecosystem": "Maven", "name": "a:b"}}), "version"),
+            (json!({"version": "1"}), "package"),
+        ] {
+            let (s, p) = app.call("POST", "/osv/v1/query", None, Some(body)).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(p["errors"][0]["field"], field);
+        }
+        // CSAF: the public folder lists and serves only the TLP:CLEAR advisory, with digests.
+        let (s, meta) = app.call("GET", "/.well-known/csaf/provider-metadata.json", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(meta["role"], "csaf_provider");
+        let (_, index) = app.call("GET", "/.well-known/csaf/white/index.txt", None, None).await;
+        let index = index.as_str().unwrap().to_owned();
+        let lines: Vec<&str> = index.lines().collect();
+        assert_eq!(lines.len(), 1, "{index}");
+        assert!(lines[0].ends_with(&format!("{}.json", public.to_lowercase())), "{index}");
+        let (s, doc) = app.call("GET", &format!("/.well-known/csaf/white/{}", lines[0]), None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(doc["document"]["category"], "csaf_security_advisory");
+        assert_eq!(doc["document"]["tracking"]["id"], public);
+        assert_eq!(doc["document"]["distribution"]["tlp"]["label"], "WHITE");
+        let (_, digest) = app.call("GET", &format!("/.well-known/csaf/white/{}.sha256", lines[0]), None, None).await;
+        let bytes = serde_json::to_vec_pretty(&doc).unwrap();
+        use sha2::Digest;
+        assert!(digest.as_str().unwrap().starts_with(&hex::encode(sha2::Sha256::digest(&bytes))), "{digest}");
+        let (s, _) = app.call("GET", &format!("/api/v1/advisories/{amber}/csaf"), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, vex) = app.call("GET", &format!("/api/v1/advisories/{amber}/csaf?category=vex"), Some(&analyst.token), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(vex["document"]["category"], "csaf_vex");
+        assert_eq!(vex["document"]["distribution"]["tlp"]["label"], "AMBER");
+        if let Ok(dir) = std::env::var("VULNSHARE_CSAF_OUT") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(format!("{dir}/served-{}.json", app.backend), &bytes).unwrap();
+            std::fs::write(format!("{dir}/served-vex-{}.json", app.backend), serde_json::to_vec_pretty(&vex).unwrap()).unwrap();
+        }
+
+        let too_many: Vec<_> = (0..1001).map(|_| json!({"package": {"purl": "pkg:npm/a@1.0.0"}})).collect();
+        let (s, p) = app.call("POST", "/osv/v1/querybatch", None, Some(json!({"queries": too_many}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["field"], "queries");
+    })
+    .await;
+}
