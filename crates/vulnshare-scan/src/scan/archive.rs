@@ -1,0 +1,439 @@
+//! Recursion through nested archives in memory: zip family, tar and compressed streams, to any
+//! depth the limits allow, reading only the entries that matter.
+//!
+//! In a zip, `.class` entries are read only when their simple name is fingerprinted; every
+//! other entry has its first bytes inflated to look for a class (CAFEBABE whatever the name)
+//! or a nested archive. Each archive's SHA-256 is kept on a chain for the current path, so an
+//! archive that contains itself (a quine) is caught instead of followed forever.
+
+use std::borrow::Cow;
+
+use sha1::Digest as _;
+
+use super::classfile;
+use super::fingerprint::is_interesting_simple_name;
+use super::identify::{
+    ContainerFacts, ContainerInfo, identify, parse_manifest, parse_pom_properties,
+};
+use super::limits::{Limits, RATIO_FLOOR, ScanWarning, WarningKind};
+use super::report::{Component, ScanStats};
+use super::signature::{Cut, HEAD_LEN, Inflated, Signature, inflate, sniff};
+use super::tar;
+use super::zip::{ZipArchive, find_end_record};
+
+/// Names that suggest a zip even without a signature at byte 0.
+const ZIP_EXTENSIONS: &[&str] = &[
+    ".jar", ".war", ".ear", ".zip", ".sar", ".rar", ".par", ".hpi", ".jpi", ".aar", ".kar", ".nar",
+];
+
+/// Whether a file name has a zip-family extension.
+pub fn has_zip_extension(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ZIP_EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
+/// An archive's identity on the nesting chain: SHA-256 over its length and its first and last
+/// 64 KiB (where the zip central directory lives). Hashing whole multi-GB archives at every
+/// level cost more than the rest of the scan; two different archives agreeing on length, head
+/// and tail would be needed for a false quine report.
+fn chain_key(data: &[u8]) -> [u8; 32] {
+    const EDGE: usize = 64 * 1024;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update((data.len() as u64).to_le_bytes());
+    if data.len() <= 2 * EDGE {
+        hasher.update(data);
+    } else {
+        hasher.update(&data[..EDGE]);
+        hasher.update(&data[data.len() - EDGE..]);
+    }
+    hasher.finalize().into()
+}
+
+/// Unpacks one file on disk and everything nested in it.
+#[derive(Debug)]
+pub struct Unpacker<'l> {
+    limits: &'l Limits,
+    file: String,
+    budget: u64,
+    chain: Vec<[u8; 32]>,
+    /// Components found.
+    pub components: Vec<Component>,
+    /// Warnings met.
+    pub warnings: Vec<ScanWarning>,
+    /// Counters.
+    pub stats: ScanStats,
+}
+
+/// What kind of entry a name and its first bytes make.
+enum EntryKind {
+    Class,
+    Pom,
+    Manifest,
+    Nested,
+    Skip,
+}
+
+impl<'l> Unpacker<'l> {
+    /// An unpacker for the file at `file` (its display path).
+    pub fn new(limits: &'l Limits, file: &str) -> Unpacker<'l> {
+        Unpacker {
+            limits,
+            file: file.to_owned(),
+            budget: limits.max_total_bytes,
+            chain: Vec::new(),
+            components: Vec::new(),
+            warnings: Vec::new(),
+            stats: ScanStats::default(),
+        }
+    }
+
+    fn warn(&mut self, kind: WarningKind, location: &str, message: String) {
+        self.warnings.push(ScanWarning {
+            kind,
+            location: location.to_owned(),
+            message,
+        });
+    }
+
+    /// Scans a blob found at `location` (the file itself at depth 0).
+    pub fn scan_blob(&mut self, location: &str, data: &[u8], depth: usize) {
+        let head = &data[..data.len().min(HEAD_LEN)];
+        let signature = sniff(head);
+        let zip_at_end = || find_end_record(data).is_some();
+        match signature {
+            Signature::Zip => self.enter(location, data, depth, Self::scan_zip),
+            Signature::MaybePrefixedZip if zip_at_end() => {
+                self.enter(location, data, depth, Self::scan_zip)
+            }
+            Signature::Other if has_zip_extension(location) && zip_at_end() => {
+                self.enter(location, data, depth, Self::scan_zip)
+            }
+            Signature::Tar => self.enter(location, data, depth, Self::scan_tar),
+            s if s.is_stream() => self.enter(location, data, depth, |this, loc, data, depth| {
+                this.scan_stream(s, loc, data, depth)
+            }),
+            _ => {}
+        }
+    }
+
+    /// Applies the depth and quine checks, then runs `scan` on the archive.
+    fn enter(
+        &mut self,
+        location: &str,
+        data: &[u8],
+        depth: usize,
+        scan: impl FnOnce(&mut Self, &str, &[u8], usize),
+    ) {
+        if depth > self.limits.max_depth {
+            self.warn(
+                WarningKind::DepthLimit,
+                location,
+                format!(
+                    "archive nesting deeper than {} levels was not opened",
+                    self.limits.max_depth
+                ),
+            );
+            return;
+        }
+        let hash = chain_key(data);
+        if self.chain.contains(&hash) {
+            self.warn(
+                WarningKind::Quine,
+                location,
+                "this archive contains itself (a zip quine); not opened again".into(),
+            );
+            return;
+        }
+        self.stats.archives += 1;
+        self.chain.push(hash);
+        scan(self, location, data, depth);
+        self.chain.pop();
+    }
+
+    fn scan_stream(&mut self, signature: Signature, location: &str, data: &[u8], depth: usize) {
+        let limit = self.limits.max_entry_bytes.min(self.budget);
+        match inflate(signature, data, limit, self.limits.max_ratio) {
+            Inflated::NotInteresting => {}
+            Inflated::Content { bytes, cut } => {
+                self.budget = self.budget.saturating_sub(bytes.len() as u64);
+                match cut {
+                    Some(Cut::Size) => self.warn(
+                        WarningKind::EntrySizeLimit,
+                        location,
+                        format!("decompressed content cut at {limit} bytes"),
+                    ),
+                    Some(Cut::Ratio) => self.warn(
+                        WarningKind::CompressionRatio,
+                        location,
+                        format!(
+                            "compression ratio above {}; decompression stopped",
+                            self.limits.max_ratio
+                        ),
+                    ),
+                    Some(Cut::Corrupt) => self.warn(
+                        WarningKind::Corrupt,
+                        location,
+                        "the compressed stream is corrupt; scanned what decompressed".into(),
+                    ),
+                    None => {}
+                }
+                if cut != Some(Cut::Ratio) {
+                    // The stream layer is transparent in locations: app.tar.gz!/x.jar.
+                    self.scan_blob(location, &bytes, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// What an entry is by name alone; `None` when only its first bytes can tell.
+    fn classify_name(name: &str) -> Option<EntryKind> {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if let Some(simple) = base.strip_suffix(".class") {
+            return Some(if is_interesting_simple_name(simple) {
+                EntryKind::Class
+            } else {
+                EntryKind::Skip
+            });
+        }
+        if base == "pom.properties" && name.contains("META-INF/maven/") {
+            return Some(EntryKind::Pom);
+        }
+        if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
+            return Some(EntryKind::Manifest);
+        }
+        None
+    }
+
+    /// What an entry is by its first bytes (a class whatever its name, or a nested archive).
+    fn classify_head(name: &str, head: &[u8]) -> EntryKind {
+        match sniff(head) {
+            Signature::Class => EntryKind::Class,
+            Signature::Other if !has_zip_extension(name) => EntryKind::Skip,
+            _ => EntryKind::Nested,
+        }
+    }
+
+    fn classify(name: &str, head: &[u8]) -> EntryKind {
+        Self::classify_name(name).unwrap_or_else(|| Self::classify_head(name, head))
+    }
+
+    fn record(&mut self, facts: &mut ContainerFacts, kind: EntryKind, name: &str, body: &[u8]) {
+        match kind {
+            EntryKind::Class => match classfile::parse(body) {
+                Ok(class) => {
+                    self.stats.classes_parsed += 1;
+                    facts.add_class(name, &class);
+                }
+                Err(e) => {
+                    // A `.class` name with other content is common (resources); only CAFEBABE
+                    // content that fails to parse is worth a warning.
+                    if classfile::looks_like_class(body) {
+                        self.warn(
+                            WarningKind::Corrupt,
+                            name,
+                            format!("class file unreadable: {e}"),
+                        );
+                    }
+                }
+            },
+            EntryKind::Pom => {
+                if let Some(pom) = parse_pom_properties(name, &String::from_utf8_lossy(body)) {
+                    facts.poms.push(pom);
+                }
+            }
+            EntryKind::Manifest => {
+                facts.manifest = Some(parse_manifest(&String::from_utf8_lossy(body)))
+            }
+            EntryKind::Nested | EntryKind::Skip => {}
+        }
+    }
+
+    fn scan_zip(&mut self, location: &str, data: &[u8], depth: usize) {
+        let zip = match ZipArchive::open(data, self.limits.max_entries) {
+            Ok(zip) => zip,
+            Err(e) => {
+                self.warn(WarningKind::Corrupt, location, e.to_string());
+                return;
+            }
+        };
+        if zip.declared_entries > self.limits.max_entries as u64 {
+            self.warn(
+                WarningKind::EntryCountLimit,
+                location,
+                format!(
+                    "{} entries declared; only the first {} were read",
+                    zip.declared_entries, self.limits.max_entries
+                ),
+            );
+        }
+        let mut facts = ContainerFacts::default();
+        for entry in zip
+            .entries
+            .iter()
+            .filter(|e| !e.is_dir() && e.uncompressed_size >= 4)
+        {
+            let kind = match Self::classify_name(&entry.name) {
+                Some(EntryKind::Skip) => continue,
+                Some(kind) => kind,
+                None => match zip.read(entry, HEAD_LEN as u64) {
+                    Ok(head) => match Self::classify_head(&entry.name, &head) {
+                        EntryKind::Skip => continue,
+                        kind => kind,
+                    },
+                    Err(e) => {
+                        let kind = match e {
+                            super::zip::ZipError::UnsupportedMethod { .. }
+                            | super::zip::ZipError::Encrypted(_) => WarningKind::Unsupported,
+                            _ => WarningKind::Corrupt,
+                        };
+                        self.warn(kind, &format!("{location}!/{}", entry.name), e.to_string());
+                        continue;
+                    }
+                },
+            };
+            let entry_location = format!("{location}!/{}", entry.name);
+            if entry.uncompressed_size > self.limits.max_entry_bytes {
+                self.warn(
+                    WarningKind::EntrySizeLimit,
+                    &entry_location,
+                    format!(
+                        "{} bytes exceeds the per-entry limit; skipped",
+                        entry.uncompressed_size
+                    ),
+                );
+                continue;
+            }
+            let ratio = entry.uncompressed_size / entry.compressed_size.max(1);
+            if entry.uncompressed_size > RATIO_FLOOR && ratio > self.limits.max_ratio {
+                self.warn(
+                    WarningKind::CompressionRatio,
+                    &entry_location,
+                    format!("compression ratio {ratio} is bomb-like; skipped"),
+                );
+                continue;
+            }
+            if entry.uncompressed_size > self.budget {
+                self.warn(
+                    WarningKind::TotalBytesLimit,
+                    &entry_location,
+                    "the decompression budget for this file is spent; skipped".into(),
+                );
+                continue;
+            }
+            let body: Cow<'_, [u8]> = if entry.method == 0 {
+                match zip.raw_data(entry) {
+                    Ok(raw) => Cow::Borrowed(raw),
+                    Err(e) => {
+                        self.warn(WarningKind::Corrupt, &entry_location, e.to_string());
+                        continue;
+                    }
+                }
+            } else {
+                // Trust the directory's size only as far as the limit: a lying header is cut.
+                let limit = entry.uncompressed_size.min(self.budget);
+                match zip.read(entry, limit) {
+                    Ok(body) => Cow::Owned(body),
+                    Err(e) => {
+                        self.warn(WarningKind::Corrupt, &entry_location, e.to_string());
+                        continue;
+                    }
+                }
+            };
+            self.budget = self.budget.saturating_sub(body.len() as u64);
+            match kind {
+                EntryKind::Nested => self.scan_blob(&entry_location, &body, depth + 1),
+                kind => self.record(&mut facts, kind, &entry.name, &body),
+            }
+        }
+        self.identify(location, data, &facts);
+    }
+
+    fn scan_tar(&mut self, location: &str, data: &[u8], depth: usize) {
+        let (entries, corrupt) = tar::entries(data, self.limits.max_entries);
+        if corrupt {
+            self.warn(
+                WarningKind::Corrupt,
+                location,
+                "corrupt tar header; entries after it were not read".into(),
+            );
+        }
+        if entries.len() >= self.limits.max_entries {
+            self.warn(
+                WarningKind::EntryCountLimit,
+                location,
+                format!(
+                    "only the first {} entries were read",
+                    self.limits.max_entries
+                ),
+            );
+        }
+        let mut facts = ContainerFacts::default();
+        for entry in entries {
+            if entry.data.len() < 4 {
+                continue;
+            }
+            let head = &entry.data[..entry.data.len().min(HEAD_LEN)];
+            match Self::classify(&entry.name, head) {
+                EntryKind::Skip => {}
+                EntryKind::Nested => {
+                    let entry_location = format!("{location}!/{}", entry.name);
+                    self.scan_blob(&entry_location, entry.data, depth + 1);
+                }
+                kind => self.record(&mut facts, kind, &entry.name, entry.data),
+            }
+        }
+        self.identify(location, data, &facts);
+    }
+
+    fn identify(&mut self, location: &str, data: &[u8], facts: &ContainerFacts) {
+        if facts.classes.is_empty() && facts.poms.is_empty() {
+            return;
+        }
+        let hashes = Some((
+            hex::encode(sha2::Sha256::digest(data)),
+            hex::encode(sha1::Sha1::digest(data)),
+        ));
+        let info = ContainerInfo {
+            location,
+            file: &self.file,
+            hashes,
+        };
+        self.components.extend(identify(&info, facts));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::testkit::{JarOptions, log4j_core_jar, zip_of};
+
+    #[test]
+    fn an_archive_already_on_the_nesting_path_is_a_quine_and_not_reopened() {
+        let limits = Limits::default();
+        let jar = zip_of(&[(
+            "lib/a.jar",
+            &log4j_core_jar("2.14.1", &JarOptions::default()),
+        )]);
+        let mut unpacker = Unpacker::new(&limits, "q.zip");
+        // As if `jar` were being read from inside itself (what a zip quine does).
+        unpacker.chain.push(chain_key(&jar));
+        unpacker.scan_blob("q.zip!/q.zip", &jar, 1);
+        assert_eq!(unpacker.warnings.len(), 1);
+        assert_eq!(unpacker.warnings[0].kind, WarningKind::Quine);
+        assert!(unpacker.components.is_empty());
+        assert!(
+            unpacker.chain.len() == 1,
+            "the chain is restored after each archive"
+        );
+    }
+
+    #[test]
+    fn zip_extensions_are_only_a_hint() {
+        assert!(has_zip_extension("X.WAR"));
+        assert!(!has_zip_extension("notes.txt"));
+        let limits = Limits::default();
+        let mut unpacker = Unpacker::new(&limits, "x.jar");
+        unpacker.scan_blob("x.jar", b"not a zip at all, just text", 0);
+        assert!(unpacker.warnings.is_empty() && unpacker.components.is_empty());
+    }
+}
