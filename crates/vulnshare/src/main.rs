@@ -1,0 +1,251 @@
+//! `vulnshare`: the platform server, its operator commands, and offline checks.
+//!
+//! Exit codes: 0 success, 1 findings (e.g. a broken audit chain or an invalid receipt),
+//! 2 error (bad arguments, unreachable database, unreadable file).
+
+mod admin;
+mod config;
+mod hunt;
+mod scan;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use vulnshare_server::{AppState, SystemClock};
+use vulnshare_store::Store;
+
+use crate::config::DatabaseArgs;
+
+/// Vulnerability and threat information sharing platform.
+#[derive(Debug, Parser)]
+#[command(name = "vulnshare", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform server.
+    Serve(ServeArgs),
+    /// Operator commands run on the server host against the database.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Audit log commands.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Receipt commands.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+    /// Find vulnerable components (log4j first) in files, folders and nested archives.
+    Scan(scan::ScanArgs),
+    /// Find Log4Shell exploitation attempts in logs.
+    Hunt(hunt::HuntArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "VULNSHARE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seed the Log4Shell demo organizations, users and report into an empty platform.
+    #[arg(long)]
+    demo: bool,
+    /// SMTP relay for e-mail subscriptions: smtp://host:port, smtp://host?tls=required or smtps://host.
+    #[arg(long, env = "VULNSHARE_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender address of e-mail notifications.
+    #[arg(
+        long,
+        env = "VULNSHARE_SMTP_FROM",
+        default_value = "vulnshare <vulnshare@localhost>"
+    )]
+    smtp_from: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "VULNSHARE_LOG_JSON")]
+    log_json: bool,
+    /// Seconds between deadline sweeps (obligations turn overdue at most this late).
+    #[arg(long, env = "VULNSHARE_SWEEP_INTERVAL_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=60))]
+    sweep_interval_secs: u64,
+    /// Hours before a deadline that the "deadline approaching" reminder goes out.
+    #[arg(long, env = "VULNSHARE_REMIND_BEFORE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(0..=720))]
+    remind_before_hours: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the whole audit chain and report the first edited, deleted or reordered entry.
+    Verify {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt offline with the platform's public key.
+    Verify {
+        /// The receipt JSON file (`-` for standard input).
+        receipt: String,
+        /// The platform's Ed25519 public key, 64 hex characters (from GET /api/v1/platform/public-key).
+        #[arg(long)]
+        public_key: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Admin(cmd) => admin::run(cmd).await,
+        Command::Scan(args) => scan::run(args).await,
+        Command::Hunt(args) => hunt::run(args).await,
+        Command::Audit(AuditCommand::Verify { db, json }) => {
+            let store = db.connect().await?;
+            let v = store.verify_audit().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if let Some(err) = &v.error {
+                println!("audit chain BROKEN after {} good entries: {err}", v.entries);
+            } else {
+                println!(
+                    "audit chain OK: {} entries, head {} {}",
+                    v.entries, v.head_seq, v.head_hash
+                );
+            }
+            Ok(if v.error.is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Receipt(ReceiptCommand::Verify {
+            receipt,
+            public_key,
+            json,
+        }) => {
+            let text = if receipt == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .context("reading the receipt from standard input")?
+            } else {
+                std::fs::read_to_string(&receipt).with_context(|| format!("reading {receipt}"))?
+            };
+            let parsed: vulnshare_core::receipt::Receipt =
+                serde_json::from_str(&text).context("the file is not a vulnshare receipt")?;
+            let key = vulnshare_core::receipt::parse_public_key(&public_key)
+                .map_err(anyhow::Error::msg)?;
+            let result = parsed.verify(&key);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": result.is_ok(), "report_id": parsed.report_id, "received_at": parsed.received_at, "error": result.as_ref().err().map(ToString::to_string)})
+                );
+            } else {
+                match &result {
+                    Ok(()) => println!(
+                        "receipt OK: report {} with content {} was received at {}",
+                        parsed.report_id, parsed.content_hash, parsed.received_at
+                    ),
+                    Err(e) => println!("receipt INVALID: {e}"),
+                }
+            }
+            Ok(if result.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    config::init_tracing(args.log_json);
+    let store: Store = args.db.connect().await?;
+    let mut state = AppState::new(store, Arc::new(SystemClock))
+        .await
+        .context("loading the signing key")?;
+    if let Some(url) = &args.smtp_url {
+        let mailer = vulnshare_server::outbox::Mailer::new(url, &args.smtp_from)
+            .map_err(anyhow::Error::msg)?;
+        state = state.with_mailer(mailer);
+    }
+    if args.demo {
+        let accounts = vulnshare_server::demo::seed(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        if accounts.is_empty() {
+            tracing::info!("the platform already has data; demo not seeded");
+        }
+        for a in &accounts {
+            eprintln!(
+                "demo account: {:<28} {:<32} password {:?}  token {}",
+                a.organization,
+                a.email,
+                vulnshare_server::demo::DEMO_PASSWORD,
+                a.token
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "vulnshare listening");
+    eprintln!("vulnshare listening on http://{}", listener.local_addr()?);
+    let sweeper = vulnshare_server::sweeper::spawn(
+        state.clone(),
+        vulnshare_server::sweeper::SweeperConfig {
+            interval: std::time::Duration::from_secs(args.sweep_interval_secs),
+            remind_before: jiff::SignedDuration::from_hours(args.remind_before_hours as i64),
+            ..Default::default()
+        },
+    );
+    let outbox = vulnshare_server::outbox::spawn(state.clone(), std::time::Duration::from_secs(5));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = vulnshare_server::serve(listener, state, shutdown).await;
+    sweeper.abort();
+    outbox.abort();
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

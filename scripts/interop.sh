@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Interop tests with clients this project did not write: pip-audit against the OSV API, the
+# CSAF validators on exported CSAF documents, cyclonedx-python-lib and spdx-tools on the SBOM
+# fixtures. Tools come from the virtual environment target/interop-venv (made by
+# `scripts/interop.sh --install`) and npm; a missing tool is reported as skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/interop-venv
+if [ "${1:-}" = --install ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5'
+  exit 0
+fi
+passed=0; failed=0; skipped=0
+run() { # name, command…
+  local name=$1; shift
+  if "$@"; then passed=$((passed+1)); echo "interop ok: $name"; else failed=$((failed+1)); echo "interop FAILED: $name"; fi
+}
+if [ -x "$venv/bin/pip-audit" ]; then
+  run "pip-audit finds the platform's advisories" env PIP_AUDIT="$venv/bin/pip-audit" bash scripts/check-pip-audit.sh
+else skipped=$((skipped+1)); echo "interop skipped: pip-audit (run scripts/interop.sh --install)"; fi
+export VULNSHARE_CSAF_OUT="$PWD/target/csaf-out"
+mkdir -p "$VULNSHARE_CSAF_OUT"
+cargo nextest run -p vulnshare-formats -p vulnshare-server --no-fail-fast -E 'test(exports_are_written_for_the_external_validator) | test(osv_queries_find_published_advisories_and_respect_tlp)' >/dev/null 2>&1 || true
+if command -v npm >/dev/null 2>&1; then
+  run "CSAF validator (npm @secvisogram/csaf-validator-lib)" bash scripts/check-csaf.sh
+else skipped=$((skipped+1)); echo "interop skipped: npm CSAF validator (no npm)"; fi
+if [ -x "$venv/bin/csaf" ]; then
+  run "CSAF validator (PyPI csaf)" "$venv/bin/csaf" validate --spec-version v20 --preset mandatory --no-network \
+    crates/vulnshare-formats/tests/fixtures/csaf/*.json "$VULNSHARE_CSAF_OUT"/*.json
+  run "SBOM fixtures (cyclonedx-python-lib, spdx-tools)" "$venv/bin/python" scripts/check-sbom.py validate \
+    crates/vulnshare-formats/tests/fixtures/sbom/*.json
+else skipped=$((skipped+2)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
+echo "interop: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
