@@ -1,7 +1,7 @@
 //! The scanner on real released jars: Debian's packages under /usr/share/java (CI installs
 //! liblog4j2-java, liblog4j1.2-java and liblogback-java), and optionally a folder of upstream
 //! `log4j-core-<version>.jar` files named by `VULNSHARE_LOG4J_JARS`. Skipped with a note when
-//! the jars are absent.
+//! the jars are absent, except under CI (`CI` set), where it fails.
 
 use std::path::Path;
 
@@ -11,6 +11,12 @@ use vulnshare_scan::scan::{Limits, ScanReport, scan_bytes};
 
 fn scan(path: &Path) -> Option<ScanReport> {
     let Ok(bytes) = std::fs::read(path) else {
+        // CI installs the packages, so there an absent jar is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is absent although CI is set",
+            path.display()
+        );
         eprintln!(
             "note: {} is absent; skipped (apt-get install the Debian package)",
             path.display()
