@@ -458,6 +458,13 @@ fn operation(
             None,
             true,
         ),
+        ("GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json") => (
+            "ROLIE feed of the public CSAF documents",
+            None,
+            "200",
+            None,
+            true,
+        ),
         ("GET", "/.well-known/csaf/white/{year}/{file}") => (
             "A public CSAF document, or its .sha256/.sha512",
             None,

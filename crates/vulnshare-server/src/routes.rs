@@ -96,6 +96,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/.well-known/csaf/provider-metadata.json"),
     ("GET", "/.well-known/csaf/white/index.txt"),
     ("GET", "/.well-known/csaf/white/changes.csv"),
+    ("GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json"),
     ("GET", "/.well-known/csaf/white/{year}/{file}"),
     ("POST", "/osv/v1/query"),
     ("POST", "/osv/v1/querybatch"),
@@ -227,6 +228,10 @@ pub(crate) fn router(state: AppState) -> Router {
             get(csaf::provider_metadata),
         )
         .route("/.well-known/csaf/white/index.txt", get(csaf::index_txt))
+        .route(
+            "/.well-known/csaf/white/csaf-feed-tlp-white.json",
+            get(csaf::rolie_feed),
+        )
         .route(
             "/.well-known/csaf/white/changes.csv",
             get(csaf::changes_csv),

@@ -14,6 +14,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/.well-known/csaf/provider-metadata.json"),
     ("GET", "/.well-known/csaf/white/index.txt"),
     ("GET", "/.well-known/csaf/white/changes.csv"),
+    ("GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json"),
     ("GET", "/.well-known/csaf/white/{year}/{file}"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/openapi.json"),

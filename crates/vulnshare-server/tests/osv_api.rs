@@ -98,6 +98,16 @@ async fn osv_queries_find_published_advisories_and_respect_tlp() {
         let bytes = serde_json::to_vec_pretty(&doc).unwrap();
         use sha2::Digest;
         assert!(digest.as_str().unwrap().starts_with(&hex::encode(sha2::Sha256::digest(&bytes))), "{digest}");
+        // The ROLIE feed named by the provider metadata lists the same public document only.
+        let feed_url = meta["distributions"][0]["rolie"]["feeds"][0]["url"].as_str().unwrap().to_owned();
+        let feed_path = feed_url.split_once("/.well-known/").map(|(_, p)| format!("/.well-known/{p}")).unwrap();
+        let (s, feed) = app.call("GET", &feed_path, None, None).await;
+        assert_eq!(s, StatusCode::OK, "{feed}");
+        let entries = feed["feed"]["entry"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{feed}");
+        assert_eq!(entries[0]["id"], public);
+        assert!(entries[0]["content"]["src"].as_str().unwrap().ends_with(lines[0]), "{feed}");
+        assert_eq!(feed["feed"]["category"][0]["term"], "csaf");
         let (s, _) = app.call("GET", &format!("/api/v1/advisories/{amber}/csaf"), None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (s, vex) = app.call("GET", &format!("/api/v1/advisories/{amber}/csaf?category=vex"), Some(&analyst.token), None).await;

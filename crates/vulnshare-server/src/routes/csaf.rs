@@ -136,7 +136,14 @@ pub(crate) async fn provider_metadata(
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     Ok(axum::Json(json!({
         "canonical_url": format!("{base}/.well-known/csaf/provider-metadata.json"),
-        "distributions": [{"directory_url": format!("{base}/.well-known/csaf/white/")}],
+        "distributions": [{
+            "directory_url": format!("{base}/.well-known/csaf/white/"),
+            "rolie": {"feeds": [{
+                "summary": "Public (TLP:WHITE) advisories",
+                "tlp_label": "WHITE",
+                "url": format!("{base}/.well-known/csaf/white/{ROLIE_FEED}"),
+            }]},
+        }],
         "last_updated": last_updated.to_string(),
         "list_on_CSAF_aggregators": false,
         "metadata_version": "2.0",
@@ -145,6 +152,61 @@ pub(crate) async fn provider_metadata(
         "publisher": {"category": "coordinator", "name": "vulnshare", "namespace": base},
         "role": "csaf_provider",
     })))
+}
+
+/// File name of the ROLIE feed of the public folder (CSAF 2.0 section 7.1.23 names it so).
+pub(crate) const ROLIE_FEED: &str = "csaf-feed-tlp-white.json";
+
+/// `GET /.well-known/csaf/white/csaf-feed-tlp-white.json` — the ROLIE feed (RFC 8322) of the
+/// public documents, newest change first, as CSAF 2.0 section 7.1.23 describes it.
+pub(crate) async fn rolie_feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let base = base_url(&headers);
+    let mut all = public(&state).await?;
+    all.sort_by_key(|a| std::cmp::Reverse((a.updated_at, a.id.clone())));
+    let updated = all
+        .first()
+        .map_or(jiff::Timestamp::UNIX_EPOCH, |a| a.updated_at);
+    let entries: Vec<Value> = all
+        .iter()
+        .map(|a| {
+            let url = format!(
+                "{base}/.well-known/csaf/white/{}/{}",
+                year(a),
+                csaf_file_name(&a.id)
+            );
+            json!({
+                "id": a.id,
+                "title": a.summary,
+                "link": [
+                    {"rel": "self", "href": url},
+                    {"rel": "hash", "href": format!("{url}.sha256")},
+                    {"rel": "hash", "href": format!("{url}.sha512")},
+                ],
+                "published": a.published_at.to_string(),
+                "updated": a.updated_at.to_string(),
+                "content": {"type": "application/json", "src": url},
+                "format": {
+                    "schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json",
+                    "version": "2.0",
+                },
+            })
+        })
+        .collect();
+    let body = json!({"feed": {
+        "id": "vulnshare-csaf-feed-tlp-white",
+        "title": "vulnshare public CSAF advisories",
+        "link": [{"rel": "self", "href": format!("{base}/.well-known/csaf/white/{ROLIE_FEED}")}],
+        "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
+        "updated": updated.to_string(),
+        "entry": entries,
+    }});
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec_pretty(&body).expect("JSON serializes"),
+    ))
 }
 
 pub(crate) async fn index_txt(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
