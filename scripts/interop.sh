@@ -31,6 +31,14 @@ if [ -x "$venv/bin/csaf" ]; then
     crates/vulnshare-formats/tests/fixtures/csaf/*.json "$VULNSHARE_CSAF_OUT"/*.json
   run "SBOM fixtures (cyclonedx-python-lib, spdx-tools)" "$venv/bin/python" scripts/check-sbom.py validate \
     crates/vulnshare-formats/tests/fixtures/sbom/*.json
-else skipped=$((skipped+2)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
+  # The scanner's CycloneDX 1.6 output on its generated corpus, checked by cyclonedx-python-lib.
+  cargo build -q -p vulnshare
+  scan_dir=$(mktemp -d)
+  target/debug/vulnshare scan --write-corpus "$scan_dir/corpus" >/dev/null
+  target/debug/vulnshare scan --cyclonedx "$scan_dir/bom.json" "$scan_dir/corpus" >/dev/null || true
+  run "vulnshare scan CycloneDX output (cyclonedx-python-lib)" "$venv/bin/python" scripts/check-sbom.py validate \
+    "$scan_dir/bom.json"
+  rm -rf "$scan_dir"
+else skipped=$((skipped+3)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
