@@ -6,36 +6,14 @@
 # python3 and gpg (GPG, default gpg); exits 0 when all checks pass, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${VULNSHARE_BIN:-target/debug/vulnshare}
 GPG=${GPG:-gpg}
 work=$(mktemp -d)
 gnupg=$(mktemp -d)
-# Port 0: the system picks a free port, which the server prints.
-"$BIN" serve --demo --listen 127.0.0.1:0 --data-dir "$work/data" 2> "$work/serve.log" &
-server=$!
-trap 'kill $server 2>/dev/null || true; gpgconf --homedir "$gnupg" --kill all 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work" "$gnupg"' EXIT
-for _ in $(seq 1 300); do grep -q "listening on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's|^vulnshare listening on \(http://[^ ]*\)$|\1|p' "$work/serve.log")
-[ -n "$base" ] || { echo "FAIL: the server did not start:"; cat "$work/serve.log"; exit 1; }
-api="$base/api/v1"
-token() { grep "demo account: $1" "$work/serve.log" | awk '{print $NF}'; }
-ADMIN=$(token "Platform Operator")
-REPORTER=$(token "Example Operator")
-post() { curl -sf -X POST "$api$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$3"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-
+source scripts/demo-server.sh
+trap 'stop_demo_server; gpgconf --homedir "$gnupg" --kill all 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work" "$gnupg"' EXIT
+start_demo_server
 # The demo has no public advisory: publish one at TLP:CLEAR.
-report=$(post "$REPORTER" "/reports?submit=true" '{
-  "kind": "third_party_observation", "title": "SQL injection in Django QuerySet.annotate",
-  "technical_characteristics": "Column aliases passed to annotate() are not quoted.",
-  "affected_packages": [{"ecosystem": "PyPI", "name": "django",
-     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.14"}]}]}],
-  "aware_at": "2022-07-01T00:00:00Z", "tlp": "CLEAR", "aliases": ["CVE-2022-34265"]}' | json '["report"]["id"]')
-for to in triaged coordinating fix_available; do
-  post "$ADMIN" "/reports/$report/transitions" "{\"to\": \"$to\"}" > /dev/null
-done
-case_id=$(post "$ADMIN" /cases "{\"title\": \"django\", \"report_ids\": [\"$report\"]}" | json '["case"]["id"]')
-post "$ADMIN" "/cases/$case_id/advisory" '{"tlp": "CLEAR", "summary": "SQL injection in Django", "remediation": "Upgrade to 3.2.14"}' > /dev/null
+publish_django_advisory > /dev/null
 
 # What a CSAF client does: provider metadata, then the key it names, then document and signature.
 curl -sf "$base/.well-known/csaf/provider-metadata.json" -o "$work/provider-metadata.json"
