@@ -4,39 +4,19 @@
 # (VULNSHARE_BIN, default target/debug/vulnshare) and pip-audit on PATH (or PIP_AUDIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${VULNSHARE_BIN:-target/debug/vulnshare}
 PIP_AUDIT=${PIP_AUDIT:-pip-audit}
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-"$BIN" serve --demo --listen "127.0.0.1:$port" --data-dir "$work/data" 2> "$work/serve.log" &
-server=$!
-trap 'kill $server 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
-api="http://127.0.0.1:$port/api/v1"
-token() { grep "demo account: $1" "$work/serve.log" | awk '{print $NF}'; }
-ADMIN=$(token "Platform Operator")
-VENDOR=$(token "Example Operator")
-post() { curl -sf -X POST "$api$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$3"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-
-report=$(post "$VENDOR" "/reports?submit=true" '{
-  "kind": "third_party_observation", "title": "SQL injection in Django QuerySet.annotate",
-  "technical_characteristics": "Column aliases passed to annotate() are not quoted.",
-  "affected_packages": [{"ecosystem": "PyPI", "name": "django",
-     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.14"}]}]}],
-  "aware_at": "2022-07-01T00:00:00Z", "tlp": "CLEAR", "aliases": ["CVE-2022-34265"]}' | json '["report"]["id"]')
-for to in triaged coordinating fix_available; do
-  post "$ADMIN" "/reports/$report/transitions" "{\"to\": \"$to\"}" > /dev/null
-done
-case_id=$(post "$ADMIN" /cases "{\"title\": \"django\", \"report_ids\": [\"$report\"]}" | json '["case"]["id"]')
-advisory=$(post "$ADMIN" "/cases/$case_id/advisory" '{"tlp": "CLEAR", "summary": "SQL injection in Django", "remediation": "Upgrade to 3.2.14"}' | json '["advisory"]["id"]')
+source scripts/demo-server.sh
+trap 'stop_demo_server; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+start_demo_server
+advisory=$(publish_django_advisory)
 
 printf 'django==3.2.5\nrequests==2.31.0\n' > "$work/vulnerable.txt"
 printf 'django==3.2.14\n' > "$work/fixed.txt"
 set +e
-"$PIP_AUDIT" --no-deps --disable-pip -r "$work/vulnerable.txt" -s osv --osv-url "http://127.0.0.1:$port/osv/v1/query" -f json -o "$work/vulnerable.json" 2> "$work/pip-audit.err"
+"$PIP_AUDIT" --no-deps --disable-pip -r "$work/vulnerable.txt" -s osv --osv-url "$base/osv/v1/query" -f json -o "$work/vulnerable.json" 2> "$work/pip-audit.err"
 vulnerable_rc=$?
-"$PIP_AUDIT" --no-deps --disable-pip -r "$work/fixed.txt" -s osv --osv-url "http://127.0.0.1:$port/osv/v1/query" -f json -o "$work/fixed.json" 2>> "$work/pip-audit.err"
+"$PIP_AUDIT" --no-deps --disable-pip -r "$work/fixed.txt" -s osv --osv-url "$base/osv/v1/query" -f json -o "$work/fixed.json" 2>> "$work/pip-audit.err"
 fixed_rc=$?
 set -e
 # pip-audit names a finding by its CVE alias when there is one; our id is among its aliases.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod openpgp;
 pub mod outbox;
 pub(crate) mod routes;
 pub use routes::ROUTES;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The key that signs receipts.
     pub signing_key: Arc<SigningKey>,
+    /// The OpenPGP key that signs the public CSAF documents.
+    pub openpgp_key: Arc<openpgp::OpenPgpKey>,
     /// The SMTP relay for e-mail subscriptions, if configured.
     pub mailer: Option<Arc<outbox::Mailer>>,
     /// This node's request metrics.
@@ -49,7 +52,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state, loading (or creating on first start) the platform's signing key.
+    /// Builds the state, loading (or creating on first start) the platform's signing keys.
     pub async fn new(
         store: Store,
         clock: Arc<dyn Clock>,
@@ -69,10 +72,26 @@ impl AppState {
                 clock.now(),
             )
             .await?;
+        let openpgp_secret = store
+            .openpgp_secret_key(
+                || {
+                    let key = openpgp::OpenPgpKey::generate(clock.now())
+                        .expect("generating an Ed25519 key with fixed parameters succeeds");
+                    let secret = key.to_bytes().expect("a new key serializes");
+                    let public = key.public_bytes().expect("a new key serializes");
+                    (key.fingerprint().to_owned(), secret, public)
+                },
+                clock.now(),
+            )
+            .await?;
+        let openpgp_key = openpgp::OpenPgpKey::from_bytes(&openpgp_secret).map_err(|e| {
+            vulnshare_store::StoreError::Corrupt(format!("the stored OpenPGP key: {e}"))
+        })?;
         Ok(AppState {
             store,
             clock,
             signing_key: Arc::new(SigningKey::from_bytes(&secret)),
+            openpgp_key: Arc::new(openpgp_key),
             mailer: None,
             metrics: metrics::Metrics::default(),
         })

@@ -466,7 +466,14 @@ fn operation(
             true,
         ),
         ("GET", "/.well-known/csaf/white/{year}/{file}") => (
-            "A public CSAF document, or its .sha256/.sha512",
+            "A public CSAF document, or its .sha256/.sha512 or OpenPGP signature .asc",
+            None,
+            "200",
+            None,
+            true,
+        ),
+        ("GET", "/.well-known/csaf/openpgp/{file}") => (
+            "The OpenPGP public key that signs the CSAF documents, as {fingerprint}.asc",
             None,
             "200",
             None,

@@ -98,6 +98,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/.well-known/csaf/white/changes.csv"),
     ("GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json"),
     ("GET", "/.well-known/csaf/white/{year}/{file}"),
+    ("GET", "/.well-known/csaf/openpgp/{file}"),
     ("POST", "/osv/v1/query"),
     ("POST", "/osv/v1/querybatch"),
     ("GET", "/osv/v1/vulns/{id}"),
@@ -237,6 +238,7 @@ pub(crate) fn router(state: AppState) -> Router {
             get(csaf::changes_csv),
         )
         .route("/.well-known/csaf/white/{year}/{file}", get(csaf::file))
+        .route("/.well-known/csaf/openpgp/{file}", get(csaf::openpgp_key))
         .route("/healthz", get(system::health))
         .route("/readyz", get(crate::metrics::ready))
         .route("/metrics", get(crate::metrics::render))

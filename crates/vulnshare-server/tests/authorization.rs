@@ -16,6 +16,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/.well-known/csaf/white/changes.csv"),
     ("GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json"),
     ("GET", "/.well-known/csaf/white/{year}/{file}"),
+    ("GET", "/.well-known/csaf/openpgp/{file}"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/platform/public-key"),

@@ -4,9 +4,12 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{TestApp, log4shell_report};
+use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
+use pgp::types::KeyDetails;
 use serde_json::json;
 use vulnshare_core::organization::OrganizationKind;
 use vulnshare_core::user::Role;
+use vulnshare_server::AppState;
 
 #[tokio::test]
 async fn osv_queries_find_published_advisories_and_respect_tlp() {
@@ -98,6 +101,29 @@ async fn osv_queries_find_published_advisories_and_respect_tlp() {
         let bytes = serde_json::to_vec_pretty(&doc).unwrap();
         use sha2::Digest;
         assert!(digest.as_str().unwrap().starts_with(&hex::encode(sha2::Sha256::digest(&bytes))), "{digest}");
+        // The document's detached OpenPGP signature verifies, over exactly the served bytes, with
+        // the key the provider metadata names and serves; a changed document does not.
+        let keys = meta["public_openpgp_keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 1, "{meta}");
+        let fingerprint = keys[0]["fingerprint"].as_str().unwrap();
+        let key_url = keys[0]["url"].as_str().unwrap();
+        assert!(key_url.ends_with(&format!("/.well-known/csaf/openpgp/{fingerprint}.asc")), "{meta}");
+        let (s, armored_key) = app.call("GET", &format!("/.well-known/csaf/openpgp/{fingerprint}.asc"), None, None).await;
+        assert_eq!(s, StatusCode::OK, "{armored_key}");
+        let (public_key, _) = SignedPublicKey::from_string(armored_key.as_str().unwrap()).unwrap();
+        assert_eq!(format!("{:X}", public_key.fingerprint()), fingerprint);
+        let (s, asc) = app.call("GET", &format!("/.well-known/csaf/white/{}.asc", lines[0]), None, None).await;
+        assert_eq!(s, StatusCode::OK, "{asc}");
+        let (signature, _) = DetachedSignature::from_string(asc.as_str().unwrap()).unwrap();
+        signature.verify(&public_key, &bytes).expect("the signature covers the served document");
+        let mut tampered = bytes.clone();
+        tampered[bytes.len() / 2] ^= 1;
+        assert!(signature.verify(&public_key, &tampered).is_err(), "a changed document fails verification");
+        let (s, _) = app.call("GET", &format!("/.well-known/csaf/openpgp/{}.asc", "0".repeat(40)), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let restarted = AppState::new(app.store.clone(), app.clock.clone()).await.unwrap();
+        assert_eq!(restarted.openpgp_key.fingerprint(), fingerprint, "the key is kept in the database");
+        assert_eq!(restarted.signing_key.to_bytes(), app.state.signing_key.to_bytes(), "the receipt key is unchanged");
         // The ROLIE feed named by the provider metadata lists the same public document only.
         let feed_url = meta["distributions"][0]["rolie"]["feeds"][0]["url"].as_str().unwrap().to_owned();
         let feed_path = feed_url.split_once("/.well-known/").map(|(_, p)| format!("/.well-known/{p}")).unwrap();
@@ -107,6 +133,7 @@ async fn osv_queries_find_published_advisories_and_respect_tlp() {
         assert_eq!(entries.len(), 1, "{feed}");
         assert_eq!(entries[0]["id"], public);
         assert!(entries[0]["content"]["src"].as_str().unwrap().ends_with(lines[0]), "{feed}");
+        assert!(entries[0]["link"].as_array().unwrap().iter().any(|l| l["rel"] == "signature"), "{feed}");
         assert_eq!(feed["feed"]["category"][0]["term"], "csaf");
         let (s, _) = app.call("GET", &format!("/api/v1/advisories/{amber}/csaf"), None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);

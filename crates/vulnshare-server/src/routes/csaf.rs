@@ -1,6 +1,7 @@
 //! CSAF 2.0 provider (section 7): `/.well-known/csaf/provider-metadata.json` and the public
-//! (TLP:WHITE) distribution folder with per-year documents, `index.txt`, `changes.csv` and
-//! SHA-256/SHA-512 files; and per-advisory CSAF export in the API, under TLP.
+//! (TLP:WHITE) distribution folder with per-year documents, `index.txt`, `changes.csv`,
+//! SHA-256/SHA-512 files and detached OpenPGP signatures; the signing key's public part under
+//! `openpgp/`; and per-advisory CSAF export in the API, under TLP.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -128,6 +129,7 @@ pub(crate) async fn provider_metadata(
     headers: HeaderMap,
 ) -> AppResult<impl IntoResponse> {
     let base = base_url(&headers);
+    let fingerprint = state.openpgp_key.fingerprint();
     let last_updated = public(&state)
         .await?
         .iter()
@@ -148,7 +150,10 @@ pub(crate) async fn provider_metadata(
         "list_on_CSAF_aggregators": false,
         "metadata_version": "2.0",
         "mirror_on_CSAF_aggregators": false,
-        "public_openpgp_keys": [],
+        "public_openpgp_keys": [{
+            "fingerprint": fingerprint,
+            "url": format!("{base}/.well-known/csaf/openpgp/{fingerprint}.asc"),
+        }],
         "publisher": {"category": "coordinator", "name": "vulnshare", "namespace": base},
         "role": "csaf_provider",
     })))
@@ -184,6 +189,7 @@ pub(crate) async fn rolie_feed(
                     {"rel": "self", "href": url},
                     {"rel": "hash", "href": format!("{url}.sha256")},
                     {"rel": "hash", "href": format!("{url}.sha512")},
+                    {"rel": "signature", "href": format!("{url}.asc")},
                 ],
                 "published": a.published_at.to_string(),
                 "updated": a.updated_at.to_string(),
@@ -235,16 +241,27 @@ pub(crate) async fn changes_csv(State(state): State<AppState>) -> AppResult<impl
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body))
 }
 
-/// `GET /.well-known/csaf/white/{year}/{file}` — the document, or its `.sha256` / `.sha512`.
+/// What of a document the public folder serves under a file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Served {
+    Document,
+    Sha256,
+    Sha512,
+    Signature,
+}
+
+/// `GET /.well-known/csaf/white/{year}/{file}` — the document, its `.sha256` / `.sha512`, or
+/// its detached OpenPGP signature `.asc`, each over exactly the bytes served as the document.
 pub(crate) async fn file(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((year_s, file)): Path<(String, String)>,
 ) -> AppResult<impl IntoResponse> {
-    let (name, digest) = match file.rsplit_once(".json") {
-        Some((stem, "")) => (format!("{stem}.json"), None),
-        Some((stem, ".sha256")) => (format!("{stem}.json"), Some("sha256")),
-        Some((stem, ".sha512")) => (format!("{stem}.json"), Some("sha512")),
+    let (name, served) = match file.rsplit_once(".json") {
+        Some((stem, "")) => (format!("{stem}.json"), Served::Document),
+        Some((stem, ".sha256")) => (format!("{stem}.json"), Served::Sha256),
+        Some((stem, ".sha512")) => (format!("{stem}.json"), Served::Sha512),
+        Some((stem, ".asc")) => (format!("{stem}.json"), Served::Signature),
         _ => return Err(AppError::NotFound("file")),
     };
     let base = base_url(&headers);
@@ -260,20 +277,45 @@ pub(crate) async fn file(
         CsafCategory::SecurityAdvisory,
     )?)
     .expect("JSON serializes");
-    Ok(match digest {
-        None => ([(header::CONTENT_TYPE, "application/json")], bytes),
-        Some(kind) => {
-            let hex = if kind == "sha256" {
-                hex::encode(Sha256::digest(&bytes))
-            } else {
-                hex::encode(Sha512::digest(&bytes))
-            };
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("{hex}  {name}\n").into_bytes(),
-            )
-        }
+    let text = "text/plain; charset=utf-8";
+    Ok(match served {
+        Served::Document => ([(header::CONTENT_TYPE, "application/json")], bytes),
+        Served::Sha256 => (
+            [(header::CONTENT_TYPE, text)],
+            format!("{}  {name}\n", hex::encode(Sha256::digest(&bytes))).into_bytes(),
+        ),
+        Served::Sha512 => (
+            [(header::CONTENT_TYPE, text)],
+            format!("{}  {name}\n", hex::encode(Sha512::digest(&bytes))).into_bytes(),
+        ),
+        Served::Signature => (
+            [(header::CONTENT_TYPE, "application/pgp-signature")],
+            state
+                .openpgp_key
+                .sign_detached(&bytes, state.clock.now())
+                .map_err(|e| AppError::Internal(Box::new(e)))?
+                .into_bytes(),
+        ),
     })
+}
+
+/// `GET /.well-known/csaf/openpgp/{fingerprint}.asc` — the ASCII-armored public key that signs
+/// the documents, where the provider metadata's `public_openpgp_keys` points.
+pub(crate) async fn openpgp_key(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> AppResult<impl IntoResponse> {
+    let key = &state.openpgp_key;
+    let fingerprint = file
+        .strip_suffix(".asc")
+        .ok_or(AppError::NotFound("OpenPGP key"))?;
+    if !fingerprint.eq_ignore_ascii_case(key.fingerprint()) {
+        return Err(AppError::NotFound("OpenPGP key"));
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "application/pgp-keys")],
+        key.public_key_armored().to_owned(),
+    ))
 }
 
 #[derive(Debug, Deserialize, Default)]
