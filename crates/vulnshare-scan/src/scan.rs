@@ -103,14 +103,20 @@ pub fn scan_bytes(
     report
 }
 
+/// Matches every component with a known version against `db`, replacing earlier matches
+/// (for advisories fetched from a server after the scan, by [`osv::batch_queries`]).
+pub fn match_advisories(report: &mut ScanReport, db: &AdvisoryDb) {
+    for component in &mut report.components {
+        if let Some(version) = &component.version {
+            component.advisories = db.matches(&component.group, &component.artifact, version);
+        }
+    }
+}
+
 /// Matches advisories and puts components and warnings in a stable order.
 fn finish(report: &mut ScanReport, advisories: Option<&AdvisoryDb>) {
     if let Some(db) = advisories {
-        for component in &mut report.components {
-            if let Some(version) = &component.version {
-                component.advisories = db.matches(&component.group, &component.artifact, version);
-            }
-        }
+        match_advisories(report, db);
     }
     report.components.sort_by(|a, b| {
         (&a.location, &a.group, &a.artifact).cmp(&(&b.location, &b.group, &b.artifact))

@@ -22,6 +22,8 @@ use vulnshare_scan::hunt::report::{ThreatReportInput, threat_report};
 use vulnshare_scan::hunt::stix::{self, DEFAULT_PRODUCER, StixOptions};
 use vulnshare_scan::hunt::{Hit, Hunter, HunterConfig, Suppression, corpus};
 
+use crate::client::ApiClient;
+
 /// Arguments of `vulnshare hunt`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -123,6 +125,10 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode> {
     }
     if args.submit.is_some() && args.token.is_none() {
         bail!("--submit needs an API token: pass --token or set VULNSHARE_TOKEN");
+    }
+    if let Some(url) = &args.submit {
+        // A mistyped URL should fail now, not after hours of hunting.
+        ApiClient::new(url, None)?;
     }
     let mut entries = args.suppress.clone();
     if let Some(path) = &args.suppress_file {
@@ -368,34 +374,9 @@ fn submit(
     token: &str,
     content: &vulnshare_core::report::ReportContent,
 ) -> Result<serde_json::Value> {
-    let url = format!(
-        "{}/api/v1/reports?submit=true",
-        base_url.trim_end_matches('/')
-    );
+    let client = ApiClient::new(base_url, Some(token))?;
     let body = serde_json::to_string(content)?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .content_type("application/json")
-        .send(body.as_bytes())
-        .with_context(|| format!("cannot reach {url}; check the URL and the network"))?;
-    let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .with_context(|| format!("reading the answer of {url}"))?;
-    if !status.is_success() {
-        bail!(
-            "the server refused the report ({status}): {}",
-            output::printable(&text, 2000)
-        );
-    }
-    serde_json::from_str(&text).with_context(|| format!("the answer of {url} is not JSON"))
+    client.post_json("/api/v1/reports?submit=true", "the report", body.as_bytes())
 }
 
 fn print_submission(out: &mut impl Write, json: bool, filed: &serde_json::Value) -> Result<()> {

@@ -4,6 +4,7 @@
 //! 2 error (bad arguments, unreachable database, unreadable file).
 
 mod admin;
+mod client;
 mod config;
 mod hunt;
 mod scan;

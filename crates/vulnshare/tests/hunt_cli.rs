@@ -2,16 +2,15 @@
 //! corrupt inputs, the STIX bundle, and `--submit` against a real `vulnshare serve --demo` on a
 //! random port with a fresh SQLite database.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{BIN, Server};
 use serde_json::Value;
 use vulnshare_scan::hunt::corpus;
-
-const BIN: &str = env!("CARGO_BIN_EXE_vulnshare");
 
 fn hunt(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -164,70 +163,21 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// A `vulnshare serve --demo` child, killed when dropped.
-struct Server {
-    child: Child,
-    base_url: String,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(data_dir: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("VULNSHARE_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let stderr = child.stderr.take().unwrap();
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = send.send(line);
-        }
-    });
-    let mut token = None;
-    let mut base_url = None;
-    while base_url.is_none() {
-        let line = receive
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server prints its address within a minute");
-        if line.starts_with("demo account: Monitoring Institution M") {
-            token = line.split_whitespace().last().map(str::to_string);
-        }
-        if let Some(url) = line.strip_prefix("vulnshare listening on ") {
-            base_url = Some(url.trim().to_string());
-        }
-    }
-    Server {
-        child,
-        base_url: base_url.unwrap(),
-        token: token.expect("the demo prints a token for the monitoring institution"),
-    }
-}
-
 #[test]
 fn submit_files_a_threat_report_on_a_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     std::fs::create_dir(&data_dir).unwrap();
-    let server = start_server(&data_dir);
-    assert!(server.token.starts_with("vs_"), "{}", server.token);
+    let server = Server::start(&data_dir);
+    let token = server.token("Monitoring Institution M");
+    assert!(token.starts_with("vs_"), "{token}");
     write_corpus(dir.path());
     let attacks = dir.path().join("attacks.log");
 
     let out = Command::new(BIN)
         .args(["hunt", "--json", "--submit", &server.base_url])
         .arg(&attacks)
-        .env("VULNSHARE_TOKEN", &server.token)
+        .env("VULNSHARE_TOKEN", token)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -241,7 +191,7 @@ fn submit_files_a_threat_report_on_a_real_server() {
     assert_eq!(lines.last().unwrap()["type"], "summary");
 
     let mut response = ureq::get(&format!("{}/api/v1/reports/{id}", server.base_url))
-        .header("Authorization", &format!("Bearer {}", server.token))
+        .header("Authorization", &format!("Bearer {token}"))
         .call()
         .expect("the report can be read back");
     let body: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();

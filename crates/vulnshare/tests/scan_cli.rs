@@ -1,10 +1,14 @@
 //! `vulnshare scan` end to end: the generated corpus written to a temporary folder, scanned by
-//! the real binary; exit codes, JSON, CycloneDX, SARIF, excludes, symlink loops, loose classes.
+//! the real binary; exit codes, JSON, CycloneDX, SARIF, excludes, symlink loops, loose classes;
+//! and `--upload` / `--advisories URL` against a real `vulnshare serve --demo`.
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use common::Server;
+use serde_json::{Value, json};
 use vulnshare_scan::scan::testkit::{
     JarOptions, class_bytes, corpus, log4j_core_classes, log4j_core_jar,
 };
@@ -13,6 +17,7 @@ fn vulnshare(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vulnshare"))
         .arg("scan")
         .args(args)
+        .env_remove("VULNSHARE_TOKEN")
         .output()
         .expect("the binary runs")
 }
@@ -21,6 +26,27 @@ fn write_corpus(dir: &Path) {
     for fixture in corpus() {
         std::fs::write(dir.join(&fixture.name), &fixture.bytes).unwrap();
     }
+}
+
+/// A log4j-core 2.14.1 jar with its pom.properties, so it has a purl with a version.
+fn write_log4j_core_2_14_1(dir: &Path) -> std::path::PathBuf {
+    let jar = dir.join("log4j-core-2.14.1.jar");
+    let options = JarOptions {
+        pom_version: Some("2.14.1".into()),
+        ..JarOptions::default()
+    };
+    std::fs::write(&jar, log4j_core_jar("2.14.1", &options)).unwrap();
+    jar
+}
+
+/// Asserts the exit code, showing standard error when it differs.
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn json(output: &Output) -> Value {
@@ -44,12 +70,7 @@ fn the_corpus_yields_findings_sbom_and_sarif() {
         sarif_path.to_str().unwrap(),
         corpus_dir.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let report = json(&out);
     let components = report["components"].as_array().unwrap();
     let nested = format!(
@@ -183,12 +204,7 @@ fn excludes_symlink_loops_and_loose_classes() {
 #[test]
 fn advisories_from_an_osv_folder_are_matched() {
     let dir = tempfile::tempdir().unwrap();
-    let jar = dir.path().join("log4j-core-2.14.1.jar");
-    let options = JarOptions {
-        pom_version: Some("2.14.1".into()),
-        ..JarOptions::default()
-    };
-    std::fs::write(&jar, log4j_core_jar("2.14.1", &options)).unwrap();
+    let jar = write_log4j_core_2_14_1(dir.path());
     let osv = dir.path().join("osv");
     std::fs::create_dir(&osv).unwrap();
     std::fs::write(
@@ -214,4 +230,214 @@ fn advisories_from_an_osv_folder_are_matched() {
         report["components"][0]["advisories"][0]["severity"],
         "critical"
     );
+}
+
+/// On the demo server: publishes a TLP:CLEAR advisory for log4j-core from the demo report
+/// (case, triage, fix, publication), returning its id.
+fn publish_log4shell_advisory(server: &Server) -> String {
+    let admin = server.token("Platform Operator");
+    let vendor = server.token("Alibaba Cloud");
+    let (_, reports) = server.call("GET", "/api/v1/reports", vendor, None);
+    let report_id = reports["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, case) = server.call(
+        "POST",
+        "/api/v1/cases",
+        admin,
+        Some(json!({"title": "Log4Shell", "report_ids": [report_id]})),
+    );
+    assert_eq!(status, 201, "{case}");
+    let case_id = case["case"]["id"].as_str().unwrap();
+    let transitions = format!("/api/v1/reports/{report_id}/transitions");
+    for (token, to) in [
+        (admin, "triaged"),
+        (admin, "coordinating"),
+        (vendor, "fix_available"),
+    ] {
+        let (status, answer) = server.call("POST", &transitions, token, Some(json!({"to": to})));
+        assert_eq!(status, 200, "{to}: {answer}");
+    }
+    let (status, published) = server.call(
+        "POST",
+        &format!("/api/v1/cases/{case_id}/advisory"),
+        admin,
+        Some(json!({"tlp": "CLEAR", "summary": "Log4Shell: RCE in log4j-core", "remediation": "Upgrade to 2.15.0"})),
+    );
+    assert_eq!(status, 201, "{published}");
+    published["advisory"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Registers a product of the token's organization; returns its id.
+fn create_product(server: &Server, token: &str, name: &str) -> String {
+    let (_, me) = server.call("GET", "/api/v1/me", token, None);
+    let org_id = me["organization"]["id"].as_str().unwrap();
+    let (status, product) = server.call(
+        "POST",
+        &format!("/api/v1/organizations/{org_id}/products"),
+        token,
+        Some(json!({"name": name, "versions": ["1.0"]})),
+    );
+    assert_eq!(status, 201, "{product}");
+    product["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn upload_and_server_advisories_against_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir(&data_dir).unwrap();
+    let server = Server::start(&data_dir);
+    let advisory_id = publish_log4shell_advisory(&server);
+    let operator = server.token("Example Operator");
+    let product = create_product(&server, operator, "Gateway");
+    let foreign = create_product(&server, server.token("Apache Software Foundation"), "Log4j");
+
+    let jar = write_log4j_core_2_14_1(dir.path());
+    let jar = jar.to_str().unwrap();
+    let url = server.base_url.as_str();
+    let scan = |token: Option<&str>, product: &str, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vulnshare"));
+        command
+            .arg("scan")
+            .args(args)
+            .args([
+                "--upload",
+                url,
+                "--product",
+                product,
+                "--product-version",
+                "1.0",
+            ])
+            .arg(jar)
+            .env_remove("VULNSHARE_TOKEN");
+        if let Some(token) = token {
+            command.env("VULNSHARE_TOKEN", token);
+        }
+        command.output().unwrap()
+    };
+
+    // Advisories from the server, then the SBOM uploaded; the server finds the exposure.
+    let bom = dir.path().join("bom.json");
+    let out = scan(
+        Some(operator),
+        &product,
+        &[
+            "--json",
+            "--advisories",
+            url,
+            "--cyclonedx",
+            bom.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 1);
+    let report = json(&out);
+    let advisories = report["components"][0]["advisories"].as_array().unwrap();
+    assert!(
+        advisories.iter().any(|a| a["id"] == advisory_id.as_str()),
+        "{report}"
+    );
+    let upload = &report["upload"];
+    let sbom_id = upload["sbom"]["id"]
+        .as_str()
+        .expect("the upload answer names the SBOM");
+    assert_eq!(upload["sbom"]["product_id"], product.as_str());
+    assert_eq!(upload["sbom"]["product_version"], "1.0");
+    assert!(upload["sbom"]["component_count"].as_i64().unwrap() >= 1);
+    let exposures = upload["exposures"].as_array().unwrap();
+    assert!(
+        exposures
+            .iter()
+            .any(|e| e["advisory_id"] == advisory_id.as_str()
+                && e["name"] == "org.apache.logging.log4j:log4j-core"
+                && e["version"] == "2.14.1"),
+        "{upload}"
+    );
+    assert!(bom.exists());
+    let (status, listed) = server.call(
+        "GET",
+        &format!("/api/v1/products/{product}/sboms"),
+        operator,
+        None,
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == sbom_id),
+        "{listed}"
+    );
+
+    // The table names the SBOM and the exposure; the token may come from --token.
+    let out = scan(None, &product, &["--token", operator]);
+    assert_exit(&out, 1);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("uploaded SBOM sbom"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "exposed: {advisory_id} org.apache.logging.log4j:log4j-core 2.14.1"
+        )),
+        "{table}"
+    );
+
+    // A wrong token: exit 2 with the server's words, and the SBOM on disk all the same.
+    let kept = dir.path().join("kept.json");
+    let out = scan(
+        Some("vs_wrong"),
+        &product,
+        &["--cyclonedx", kept.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the SBOM upload (401"), "{stderr}");
+    assert!(kept.exists(), "the local SBOM is written before the upload");
+
+    // Another organization's product is refused.
+    let out = scan(Some(operator), &foreign, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the SBOM upload (404"), "{stderr}");
+    assert!(stderr.contains("not found"), "{stderr}");
+
+    // No token, or a URL that is not one: refused before scanning.
+    let out = scan(None, &product, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VULNSHARE_TOKEN"));
+    let out = vulnshare(&[
+        "--upload",
+        "ftp://x",
+        "--product",
+        "p",
+        "--product-version",
+        "1",
+        "--token",
+        "t",
+        jar,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an http(s) URL"));
+
+    // Without a token the server still answers with TLP:CLEAR advisories.
+    let out = vulnshare(&["--json", "--advisories", url, jar]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json(&out)["components"][0]["advisories"][0]["id"],
+        advisory_id.as_str()
+    );
+}
+
+#[test]
+fn an_unreachable_advisory_server_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let jar = write_log4j_core_2_14_1(dir.path());
+    // A port that was free a moment ago: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = vulnshare(&["--advisories", &url, jar.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
 }

@@ -1,8 +1,9 @@
 //! An offline OSV advisory set: a file (one advisory, an array, or `{"vulns": [...]}`) or a
 //! folder of such files, read minimally and matched against Maven components with exact Maven
-//! version ordering (`vulnshare_core::version`).
+//! version ordering (`vulnshare_core::version`). [`batch_queries`] builds the osv.dev
+//! `querybatch` requests that fetch the same records from a server instead.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -10,7 +11,10 @@ use vulnshare_core::package::{AffectedPackage, Ecosystem, RangeEvent, RangeType,
 use vulnshare_core::severity::CvssScore;
 use vulnshare_core::version::AffectedMatcher;
 
-use super::report::AdvisoryMatch;
+use super::report::{AdvisoryMatch, ScanReport};
+
+/// Most queries in one osv.dev `querybatch` request (osv.dev's and vulnshare's limit).
+pub const MAX_BATCH_QUERIES: usize = 1000;
 
 /// Why an advisory set could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +50,7 @@ struct Advisory {
 pub struct AdvisoryDb {
     advisories: Vec<Advisory>,
     by_package: HashMap<String, Vec<(usize, AffectedMatcher)>>,
+    ids: HashSet<String>,
     /// Affected entries skipped because a range did not parse.
     pub skipped: usize,
 }
@@ -86,11 +91,14 @@ impl AdvisoryDb {
         Ok(())
     }
 
-    /// Adds advisories from parsed JSON (one, an array, or `{"vulns": [...]}`).
+    /// Adds advisories from parsed JSON: one, an array, `{"vulns": [...]}`, or a `querybatch`
+    /// answer `{"results": [{"vulns": [...]}, ...]}`. An id seen before is skipped, since a
+    /// server returns the same record for every affected component.
     pub fn add_value(&mut self, value: &Value) {
         match value {
             Value::Array(items) => items.iter().for_each(|v| self.add_value(v)),
             Value::Object(map) if map.contains_key("vulns") => self.add_value(&map["vulns"]),
+            Value::Object(map) if map.contains_key("results") => self.add_value(&map["results"]),
             Value::Object(_) => self.add_advisory(value),
             _ => {}
         }
@@ -100,6 +108,9 @@ impl AdvisoryDb {
         let Some(id) = value["id"].as_str() else {
             return;
         };
+        if !self.ids.insert(id.to_owned()) {
+            return;
+        }
         let aliases = value["aliases"]
             .as_array()
             .map(|a| {
@@ -193,6 +204,31 @@ impl AdvisoryDb {
     }
 }
 
+/// osv.dev `querybatch` request bodies asking about every component of `report` with a known
+/// version, by purl (`pkg:maven/group/artifact@version`), each purl once, at most
+/// `max_per_batch` queries per body. Empty when no component has a version.
+pub fn batch_queries(report: &ScanReport, max_per_batch: usize) -> Vec<Value> {
+    let purls: BTreeSet<String> = report
+        .components
+        .iter()
+        .filter_map(|c| {
+            let version = c.version.as_ref()?;
+            Some(format!("pkg:maven/{}/{}@{version}", c.group, c.artifact))
+        })
+        .collect();
+    let purls: Vec<String> = purls.into_iter().collect();
+    purls
+        .chunks(max_per_batch.max(1))
+        .map(|chunk| {
+            let queries: Vec<Value> = chunk
+                .iter()
+                .map(|purl| serde_json::json!({"package": {"purl": purl}}))
+                .collect();
+            serde_json::json!({ "queries": queries })
+        })
+        .collect()
+}
+
 fn parse_range(value: &Value) -> Option<VersionRange> {
     let range_type = match value["type"].as_str()? {
         "ECOSYSTEM" => RangeType::Ecosystem,
@@ -246,5 +282,65 @@ mod tests {
         assert!(!hit("2.12.2") && !hit("2.15.0") && !hit("2.3.1") && !hit("2.0-beta8"));
         let m = db.matches("org.apache.logging.log4j", "log4j-core", "2.14.1");
         assert_eq!(m[0].score, Some(10.0));
+    }
+
+    fn component(artifact: &str, version: Option<&str>) -> super::super::Component {
+        super::super::Component {
+            group: "org.apache.logging.log4j".into(),
+            artifact: artifact.into(),
+            version: version.map(str::to_owned),
+            inferred_versions: None,
+            family: None,
+            purl: String::new(),
+            location: format!("{artifact}.jar"),
+            file: format!("{artifact}.jar"),
+            sha256: None,
+            sha1: None,
+            relocated_prefix: None,
+            features: Vec::new(),
+            evidence: Vec::new(),
+            confidence: 1.0,
+            conflicts: Vec::new(),
+            cves: Vec::new(),
+            advisories: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn batches_ask_once_per_versioned_purl_within_the_limit() {
+        let report = ScanReport {
+            components: vec![
+                component("log4j-core", Some("2.14.1")),
+                component("log4j-core", Some("2.14.1")),
+                component("log4j-api", Some("2.14.1")),
+                component("log4j-core", None),
+                component("log4j-web", Some("2.17.1")),
+            ],
+            ..ScanReport::default()
+        };
+        let batches = batch_queries(&report, 2);
+        assert_eq!(batches.len(), 2);
+        assert_eq!(batches[0]["queries"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            batches[0]["queries"][1]["package"]["purl"],
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        );
+        assert_eq!(batches[1]["queries"].as_array().unwrap().len(), 1);
+        assert!(batch_queries(&ScanReport::default(), MAX_BATCH_QUERIES).is_empty());
+    }
+
+    #[test]
+    fn querybatch_answers_load_each_record_once() {
+        let record = serde_json::json!({"id": "VSA-2026-00001", "aliases": ["CVE-2021-44228"],
+            "affected": [{"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.13.0"}, {"fixed": "2.15.0"}]}]}]});
+        let mut db = AdvisoryDb::default();
+        db.add_value(
+            &serde_json::json!({"results": [{"vulns": [record.clone()]}, {}, {"vulns": [record]}]}),
+        );
+        assert_eq!(db.len(), 1);
+        let m = db.matches("org.apache.logging.log4j", "log4j-core", "2.14.1");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].id, "VSA-2026-00001");
     }
 }
