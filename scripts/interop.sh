@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Interop tests with clients this project did not write: pip-audit against the OSV API, the
-# CSAF validators on exported CSAF documents, cyclonedx-python-lib and spdx-tools on the SBOM
-# fixtures. Tools come from the virtual environment target/interop-venv (made by
-# `scripts/interop.sh --install`) and npm; a missing tool is reported as skipped.
+# cve client of cvelib against the CVE Services API, the CSAF validators on exported CSAF
+# documents, cyclonedx-python-lib and spdx-tools on the SBOM fixtures. Tools come from the
+# virtual environment target/interop-venv (made by `scripts/interop.sh --install`) and npm; a
+# missing tool is reported as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/interop-venv
 if [ "${1:-}" = --install ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5'
+    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' 'cvelib'
   exit 0
 fi
 passed=0; failed=0; skipped=0
@@ -20,6 +21,9 @@ run() { # name, command…
 if [ -x "$venv/bin/pip-audit" ]; then
   run "pip-audit finds the platform's advisories" env PIP_AUDIT="$venv/bin/pip-audit" bash scripts/check-pip-audit.sh
 else skipped=$((skipped+1)); echo "interop skipped: pip-audit (run scripts/interop.sh --install)"; fi
+if [ -x "$venv/bin/cve" ]; then
+  run "cvelib reserves, publishes and rejects CVE ids" env CVE_BIN="$venv/bin/cve" bash scripts/check-cvelib.sh
+else skipped=$((skipped+1)); echo "interop skipped: cvelib (run scripts/interop.sh --install)"; fi
 export VULNSHARE_CSAF_OUT="$PWD/target/csaf-out"
 mkdir -p "$VULNSHARE_CSAF_OUT"
 cargo nextest run -p vulnshare-formats -p vulnshare-server --no-fail-fast -E 'test(exports_are_written_for_the_external_validator) | test(osv_queries_find_published_advisories_and_respect_tlp)' >/dev/null 2>&1 || true
