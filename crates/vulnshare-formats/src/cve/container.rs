@@ -194,13 +194,13 @@ fn affected(items: &[Value]) -> Checked {
         if p.contains_key("collectionURL") {
             uri(p.get("collectionURL"), &format!("{at}.collectionURL"))?;
         }
-        if let Some(status) = p.get("defaultStatus") {
-            if !status.as_str().is_some_and(|s| STATUSES.contains(&s)) {
-                return Err(bad(
-                    format!("{at}.defaultStatus"),
-                    "must be affected, unaffected or unknown",
-                ));
-            }
+        if let Some(status) = p.get("defaultStatus")
+            && !status.as_str().is_some_and(|s| STATUSES.contains(&s))
+        {
+            return Err(bad(
+                format!("{at}.defaultStatus"),
+                "must be affected, unaffected or unknown",
+            ));
         }
         match p.get("versions") {
             None if !p.contains_key("defaultStatus") => {
@@ -362,10 +362,8 @@ pub fn check_rejected(container: &Value) -> Result<(), FormatError> {
     )?;
     if let Some(v) = map.get("replacedBy") {
         for (i, id) in array(Some(v), "replacedBy", 1)?.iter().enumerate() {
-            if !id
-                .as_str()
-                .is_some_and(|s| vulnshare_core::cve::CveId::parse(s).is_some())
-            {
+            let parsed = id.as_str().and_then(vulnshare_core::cve::CveId::parse);
+            if parsed.is_none() {
                 return Err(bad(
                     format!("replacedBy[{i}]"),
                     "must be a CVE id like CVE-2021-44228",

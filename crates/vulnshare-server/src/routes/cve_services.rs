@@ -281,6 +281,7 @@ pub(crate) async fn list_ids(
     CveCaller(caller): CveCaller,
     query: RawQuery,
 ) -> CveResult<impl IntoResponse> {
+    // The caller's own CNA always passes; this checks the key's read scope.
     cve::own_cna(&caller, &caller.cna.short_name)?;
     let state_filter = query
         .get("state")
