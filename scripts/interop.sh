@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Interop tests with clients this project did not write: pip-audit against the OSV API, the
-# CSAF validators on exported CSAF documents, gpg on the CSAF documents' OpenPGP signatures,
-# cyclonedx-python-lib and spdx-tools on the SBOM fixtures. Tools come from the virtual
-# environment target/interop-venv (made by `scripts/interop.sh --install`), npm and the system
-# (gpg); a missing tool is reported as skipped.
+# cve client of cvelib against the CVE Services API, the CSAF validators on exported CSAF
+# documents, gpg on the CSAF documents' OpenPGP signatures, cyclonedx-python-lib and spdx-tools
+# on the SBOM fixtures and the scanner's output. Tools come from the virtual environment
+# target/interop-venv (made by `scripts/interop.sh --install`), npm and the system (gpg); a
+# missing tool is reported as skipped (a failure when CI is set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/interop-venv
 if [ "${1:-}" = --install ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5'
+    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' 'cvelib'
   exit 0
 fi
+cargo build -q -p vulnshare   # the scripts below start and call target/debug/vulnshare
 passed=0; failed=0; skipped=0
 run() { # name, command…
   local name=$1; shift
@@ -24,6 +26,9 @@ else skipped=$((skipped+1)); echo "interop skipped: pip-audit (run scripts/inter
 if command -v gpg >/dev/null 2>&1; then
   run "gpg verifies the CSAF provider's OpenPGP signatures" bash scripts/check-csaf-pgp.sh
 else skipped=$((skipped+1)); echo "interop skipped: CSAF OpenPGP signatures (no gpg)"; fi
+if [ -x "$venv/bin/cve" ]; then
+  run "cvelib reserves, publishes and rejects CVE ids" env CVE_BIN="$venv/bin/cve" bash scripts/check-cvelib.sh
+else skipped=$((skipped+1)); echo "interop skipped: cvelib (run scripts/interop.sh --install)"; fi
 export VULNSHARE_CSAF_OUT="$PWD/target/csaf-out"
 mkdir -p "$VULNSHARE_CSAF_OUT"
 cargo nextest run -p vulnshare-formats -p vulnshare-server --no-fail-fast -E 'test(exports_are_written_for_the_external_validator) | test(osv_queries_find_published_advisories_and_respect_tlp)' >/dev/null 2>&1 || true
@@ -36,7 +41,6 @@ if [ -x "$venv/bin/csaf" ]; then
   run "SBOM fixtures (cyclonedx-python-lib, spdx-tools)" "$venv/bin/python" scripts/check-sbom.py validate \
     crates/vulnshare-formats/tests/fixtures/sbom/*.json
   # The scanner's CycloneDX 1.6 output on its generated corpus, checked by cyclonedx-python-lib.
-  cargo build -q -p vulnshare
   scan_dir=$(mktemp -d)
   target/debug/vulnshare scan --write-corpus "$scan_dir/corpus" >/dev/null
   target/debug/vulnshare scan --cyclonedx "$scan_dir/bom.json" "$scan_dir/corpus" >/dev/null || true

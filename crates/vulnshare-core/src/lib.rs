@@ -11,6 +11,7 @@ pub mod awareness;
 pub mod case;
 pub mod clock;
 pub mod compliance;
+pub mod cve;
 pub mod exposure;
 pub mod gate;
 pub mod obligation;

@@ -6,6 +6,10 @@
 //! `product`, one version entry per affected interval (`lessThan` for a fixed version,
 //! `lessThanOrEqual` for a last affected one) and `defaultStatus: unaffected`. Products named
 //! without a package list the vendor's version texts with `versionType: custom`.
+//!
+//! [`container`] checks CNA containers received through the CVE Services API.
+
+pub mod container;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};

@@ -5,7 +5,8 @@
 //! - [`sbom`]: CycloneDX 1.4–1.6 and SPDX 2.3 JSON SBOMs read into one component list whose
 //!   purls map onto vulnshare's ecosystems and package names.
 //! - [`csaf`]: CSAF 2.0 `csaf_security_advisory` and `csaf_vex` documents from a report.
-//! - [`cve`]: CVE JSON 5.1 records (the CNA container) from a report.
+//! - [`cve`]: CVE JSON 5.1 records (the CNA container) from a report, and checks of CNA
+//!   containers received through the CVE Services API.
 //!
 //! Every parser is bounded (document size, item counts, nesting) because the documents come
 //! from other organizations, and every error names the JSON path of the first problem.

@@ -501,7 +501,53 @@ fn operation(
             None,
             true,
         ),
+        ("GET", "/cve-services/api/health-check") => (
+            "CVE Services: check that the server answers",
+            None,
+            "200",
+            None,
+            true,
+        ),
+        (_, p) if p.starts_with("/cve-services/api/") => {
+            (cve_services_summary(method, p), None, "200", None, false)
+        }
         _ => ("", None, "200", None, false),
+    }
+}
+
+/// Summaries of the CVE Services-compatible routes, which authenticate with the CVE-API-ORG,
+/// CVE-API-USER and CVE-API-KEY headers and answer errors as `{"error", "message"}`.
+fn cve_services_summary(method: &str, path: &str) -> &'static str {
+    match (method, path.trim_start_matches("/cve-services/api")) {
+        ("POST", "/cve-id") => {
+            "CVE Services: reserve CVE ids (amount, cve_year, short_name, batch_type)"
+        }
+        ("GET", "/cve-id") => {
+            "CVE Services: the CNA's CVE ids (state, cve_id_year, time_reserved.lt/gt, time_modified.lt/gt, page)"
+        }
+        ("GET", "/cve-id/{id}") => "CVE Services: one CVE id (RESERVED ones to their owner only)",
+        ("PUT", "/cve-id/{id}") => {
+            "CVE Services: reject or un-reject an id without a record (state)"
+        }
+        ("GET", "/cve/{id}") => {
+            "CVE Services: the CVE JSON 5.1 record of a published or rejected id"
+        }
+        ("POST", "/cve/{id}/cna") => "CVE Services: publish a CNA container",
+        ("PUT", "/cve/{id}/cna") => "CVE Services: update a published CNA container",
+        ("POST", "/cve/{id}/reject") => "CVE Services: reject an id with a rejected CNA container",
+        ("PUT", "/cve/{id}/reject") => "CVE Services: update a rejected CNA container",
+        ("GET", "/org/{short_name}") => "CVE Services: the caller's organization",
+        ("GET", "/org/{short_name}/id_quota") => "CVE Services: the CNA's id quota",
+        ("GET", "/org/{short_name}/users") => "CVE Services: the CNA's users",
+        ("POST", "/org/{short_name}/user") => "CVE Services: create a user with an API key (ADMIN)",
+        ("GET", "/org/{short_name}/user/{username}") => "CVE Services: one user",
+        ("PUT", "/org/{short_name}/user/{username}") => {
+            "CVE Services: update a user (active, name, ADMIN role)"
+        }
+        ("PUT", "/org/{short_name}/user/{username}/reset_secret") => {
+            "CVE Services: replace a user's API key"
+        }
+        _ => "",
     }
 }
 
@@ -605,12 +651,22 @@ pub fn document() -> Value {
         }
         if public {
             op["security"] = json!([]);
+        } else if path.starts_with("/cve-services/api/") {
+            op["security"] = json!([{"cveApiOrg": [], "cveApiUser": [], "cveApiKey": []}]);
         }
-        let parameters: Vec<_> = ["id", "org_id", "attachment_id", "year", "file"]
-            .iter()
-            .filter(|p| path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
+        let parameters: Vec<_> = [
+            "id",
+            "org_id",
+            "attachment_id",
+            "year",
+            "file",
+            "short_name",
+            "username",
+        ]
+        .iter()
+        .filter(|p| path.contains(&format!("{{{p}}}")))
+        .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
         if !parameters.is_empty() {
             op["parameters"] = json!(parameters);
         }
@@ -623,7 +679,12 @@ pub fn document() -> Value {
                  "description": "Vulnerability and threat information sharing platform. Errors are RFC 9457 problem+json."},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "API token (vs_…) from POST /api/v1/auth/token"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "API token (vs_…) from POST /api/v1/auth/token"},
+                "cveApiOrg": {"type": "apiKey", "in": "header", "name": "CVE-API-ORG", "description": "CVE Services: the CNA's short name"},
+                "cveApiUser": {"type": "apiKey", "in": "header", "name": "CVE-API-USER", "description": "CVE Services: the username (e-mail)"},
+                "cveApiKey": {"type": "apiKey", "in": "header", "name": "CVE-API-KEY", "description": "CVE Services: an API token (vs_…) of that user"},
+            },
             "schemas": schemas(),
         },
         "security": [{"bearer": []}],

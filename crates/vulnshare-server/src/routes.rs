@@ -6,6 +6,7 @@ mod advisories;
 mod audit;
 mod cases;
 mod csaf;
+mod cve_services;
 mod notifications;
 mod obligations;
 mod osv;
@@ -103,6 +104,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/osv/v1/querybatch"),
     ("GET", "/osv/v1/vulns/{id}"),
     ("GET", "/osv/v1/ecosystems/{id}/all.zip"),
+    ("GET", "/cve-services/api/health-check"),
+    ("POST", "/cve-services/api/cve-id"),
+    ("GET", "/cve-services/api/cve-id"),
+    ("GET", "/cve-services/api/cve-id/{id}"),
+    ("PUT", "/cve-services/api/cve-id/{id}"),
+    ("GET", "/cve-services/api/cve/{id}"),
+    ("POST", "/cve-services/api/cve/{id}/cna"),
+    ("PUT", "/cve-services/api/cve/{id}/cna"),
+    ("POST", "/cve-services/api/cve/{id}/reject"),
+    ("PUT", "/cve-services/api/cve/{id}/reject"),
+    ("GET", "/cve-services/api/org/{short_name}"),
+    ("GET", "/cve-services/api/org/{short_name}/id_quota"),
+    ("GET", "/cve-services/api/org/{short_name}/users"),
+    ("POST", "/cve-services/api/org/{short_name}/user"),
+    ("GET", "/cve-services/api/org/{short_name}/user/{username}"),
+    ("PUT", "/cve-services/api/org/{short_name}/user/{username}"),
+    (
+        "PUT",
+        "/cve-services/api/org/{short_name}/user/{username}/reset_secret",
+    ),
 ];
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -221,9 +242,42 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/vulns/{id}", get(osv::vuln))
         .route("/ecosystems/{id}/all.zip", get(osv::all_zip))
         .fallback(|| async { AppError::NotFound("route") });
+    let cve_services = Router::new()
+        .route("/health-check", get(cve_services::health_check))
+        .route(
+            "/cve-id",
+            get(cve_services::list_ids).post(cve_services::reserve),
+        )
+        .route(
+            "/cve-id/{id}",
+            get(cve_services::show_id).put(cve_services::modify_id),
+        )
+        .route("/cve/{id}", get(cve_services::show_record))
+        .route(
+            "/cve/{id}/cna",
+            post(cve_services::publish).put(cve_services::update_published),
+        )
+        .route(
+            "/cve/{id}/reject",
+            post(cve_services::reject).put(cve_services::update_rejected),
+        )
+        .route("/org/{short_name}", get(cve_services::org))
+        .route("/org/{short_name}/id_quota", get(cve_services::quota))
+        .route("/org/{short_name}/users", get(cve_services::users))
+        .route("/org/{short_name}/user", post(cve_services::create_user))
+        .route(
+            "/org/{short_name}/user/{username}",
+            get(cve_services::show_user).put(cve_services::update_user),
+        )
+        .route(
+            "/org/{short_name}/user/{username}/reset_secret",
+            axum::routing::put(cve_services::reset_secret),
+        )
+        .fallback(cve_services::not_found);
     Router::new()
         .nest("/api/v1", api)
         .nest("/osv/v1", osv)
+        .nest("/cve-services/api", cve_services)
         .route(
             "/.well-known/csaf/provider-metadata.json",
             get(csaf::provider_metadata),

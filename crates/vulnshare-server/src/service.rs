@@ -6,6 +6,7 @@ mod account;
 mod advisory;
 mod awareness;
 mod case;
+pub mod cve;
 mod obligation;
 mod regime;
 mod report;

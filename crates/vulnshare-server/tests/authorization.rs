@@ -4,7 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, log4shell_report};
+use common::{CveCredentials, TestApp, log4shell_report};
 use serde_json::{Value, json};
 use vulnshare_core::organization::OrganizationKind;
 use vulnshare_core::user::Role;
@@ -23,6 +23,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/auth/token"),
+    ("GET", "/cve-services/api/health-check"),
 ];
 
 /// Routes that anonymous callers may use (they see TLP:CLEAR material only).
@@ -35,6 +36,8 @@ const OPTIONAL_AUTH: &[(&str, &str)] = &[
     ("GET", "/api/v1/advisories"),
     ("GET", "/api/v1/advisories/{id}"),
     ("GET", "/api/v1/advisories/{id}/history"),
+    ("GET", "/cve-services/api/cve-id/{id}"),
+    ("GET", "/cve-services/api/cve/{id}"),
 ];
 
 /// What a caller from another organization gets: refused, or allowed but seeing none of A's data.
@@ -82,6 +85,20 @@ async fn another_organization_is_refused_on_every_route() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{sub}");
         let a_subscription = sub["subscription"]["id"].as_str().unwrap().to_owned();
+        // Both are CNAs; A holds a RESERVED id (secret) and a PUBLISHED one (public).
+        let cve_creds = |m: &common::Member, short_name: &str| CveCredentials { org: short_name.into(), user: m.user.email.clone(), key: m.token.clone() };
+        for (m, short_name) in [(&a, "vendor-a"), (&b, "vendor-b")] {
+            vulnshare_server::service::cve::set_cna(&app.store, &m.org.id, short_name, 10, app.clock_now()).await.unwrap();
+        }
+        let (a_cve, b_cve) = (cve_creds(&a, "vendor-a"), cve_creds(&b, "vendor-b"));
+        let (s, reserved) = app.call_cve("POST", "/cve-id?amount=2&cve_year=2021&short_name=vendor-a&batch_type=sequential", Some(&a_cve), None).await;
+        assert_eq!(s, StatusCode::OK, "{reserved}");
+        let a_reserved = reserved["cve_ids"][0]["cve_id"].as_str().unwrap().to_owned();
+        let a_published = reserved["cve_ids"][1]["cve_id"].as_str().unwrap().to_owned();
+        let container: Value = serde_json::from_str(include_str!("fixtures/cve-services/published-container.json")).unwrap();
+        let (s, body) = app.call_cve("POST", &format!("/cve/{a_published}/cna"), Some(&a_cve), Some(json!({"cnaContainer": container}))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let rejection = json!({"cnaContainer": {"providerMetadata": {"orgId": "8254265b-2729-46b6-b9e3-3dfca2d5bfca"}, "rejectedReasons": [{"lang": "en", "value": "spite"}]}});
 
         for (method, path) in ROUTES {
             let public = PUBLIC.contains(&(*method, *path));
@@ -186,13 +203,51 @@ async fn another_organization_is_refused_on_every_route() {
                 ("POST", "/api/v1/subscriptions") => (path.to_string(), Expect::AllowedWithoutLeak, Some(json!({"channel": "inbox"}))),
                 ("DELETE", "/api/v1/subscriptions/{id}") => (path.replace("{id}", &a_subscription), Expect::Refused, None),
                 ("GET", "/api/v1/subscriptions/{id}/deliveries") => (path.replace("{id}", &a_subscription), Expect::Refused, None),
+                ("POST", "/cve-services/api/cve-id") => (format!("{path}?amount=1&cve_year=2021&short_name=vendor-a"), Expect::Refused, None),
+                ("GET", "/cve-services/api/cve-id") => (path.to_string(), Expect::AllowedWithoutLeak, None),
+                ("GET", "/cve-services/api/cve-id/{id}") => (path.replace("{id}", &a_reserved), Expect::Refused, None),
+                ("PUT", "/cve-services/api/cve-id/{id}") => (format!("{}?state=REJECTED", path.replace("{id}", &a_reserved)), Expect::Refused, None),
+                ("GET", "/cve-services/api/cve/{id}") => (path.replace("{id}", &a_reserved), Expect::Refused, None),
+                ("POST", "/cve-services/api/cve/{id}/cna") => (path.replace("{id}", &a_reserved), Expect::Refused, Some(json!({"cnaContainer": container}))),
+                ("PUT", "/cve-services/api/cve/{id}/cna") => (path.replace("{id}", &a_published), Expect::Refused, Some(json!({"cnaContainer": container}))),
+                ("POST", "/cve-services/api/cve/{id}/reject") => (path.replace("{id}", &a_reserved), Expect::Refused, Some(rejection.clone())),
+                ("PUT", "/cve-services/api/cve/{id}/reject") => (path.replace("{id}", &a_published), Expect::Refused, Some(rejection.clone())),
+                ("GET", "/cve-services/api/org/{short_name}") => (path.replace("{short_name}", "vendor-a"), Expect::Refused, None),
+                ("GET", "/cve-services/api/org/{short_name}/id_quota") => (path.replace("{short_name}", "vendor-a"), Expect::Refused, None),
+                ("GET", "/cve-services/api/org/{short_name}/users") => (path.replace("{short_name}", "vendor-a"), Expect::Refused, None),
+                ("POST", "/cve-services/api/org/{short_name}/user") => (path.replace("{short_name}", "vendor-a"), Expect::Refused, Some(json!({"username": "mole@b.example"}))),
+                ("GET", "/cve-services/api/org/{short_name}/user/{username}") => (
+                    path.replace("{short_name}", "vendor-a").replace("{username}", &a.user.email),
+                    Expect::Refused,
+                    None,
+                ),
+                ("PUT", "/cve-services/api/org/{short_name}/user/{username}") => (
+                    format!("{}?active=false", path.replace("{short_name}", "vendor-a").replace("{username}", &a.user.email)),
+                    Expect::Refused,
+                    None,
+                ),
+                ("PUT", "/cve-services/api/org/{short_name}/user/{username}/reset_secret") => (
+                    path.replace("{short_name}", "vendor-a").replace("{username}", &a.user.email),
+                    Expect::Refused,
+                    None,
+                ),
                 other => panic!("route {other:?} has no authorization expectation: add one"),
+            };
+            // CVE Services routes authenticate with CVE-API-* headers instead of a bearer token.
+            let cve_route = path.starts_with("/cve-services/");
+            let concrete = match concrete.strip_prefix("/cve-services/api") {
+                Some(rest) => rest.to_owned(),
+                None => concrete,
             };
             if public {
                 continue;
             }
             let audit_before = app.count("audit_log").await;
-            let (status, response) = app.call(method, &concrete, Some(&b.token), body.clone()).await;
+            let (status, response) = if cve_route {
+                app.call_cve(method, &concrete, Some(&b_cve), body.clone()).await
+            } else {
+                app.call(method, &concrete, Some(&b.token), body.clone()).await
+            };
             match expect {
                 Expect::Refused => {
                     assert!(
@@ -217,13 +272,19 @@ async fn another_organization_is_refused_on_every_route() {
                     assert!(!text.contains(secret_marker), "{method} {concrete} leaks A's report");
                     assert!(!text.contains(&report_id), "{method} {concrete} leaks A's report id");
                     assert!(!text.contains(&a.user.email), "{method} {concrete} leaks A's users");
+                    assert!(!text.contains(&a_reserved), "{method} {concrete} leaks A's RESERVED CVE id");
                 }
             }
 
             // Without a token, or with a malformed or unknown one, every non-public route is 401;
             // routes open to anonymous readers (TLP:CLEAR advisories) show them nothing of A's.
             for token in [None, Some("not-a-token"), Some("vs_0000000000000000000000000000000000000000000000000000000000000000")] {
-                let (status, response) = app.call(method, &concrete, token, body.clone()).await;
+                let (status, response) = if cve_route {
+                    let creds = token.map(|key| CveCredentials { key: key.into(), ..b_cve.clone() });
+                    app.call_cve(method, &concrete, creds.as_ref(), body.clone()).await
+                } else {
+                    app.call(method, &concrete, token, body.clone()).await
+                };
                 if token.is_none() && OPTIONAL_AUTH.contains(&(*method, *path)) {
                     assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{method} {concrete} anonymously: {status}");
                     assert!(!response.to_string().contains(&advisory_id), "{method} {concrete} shows A's advisory anonymously");
@@ -238,6 +299,8 @@ async fn another_organization_is_refused_on_every_route() {
         assert_eq!(r["report"]["state"], "submitted");
         let (s, _) = app.call("GET", "/api/v1/me", Some(&a.token), None).await;
         assert_eq!(s, StatusCode::OK, "A's token still works");
+        let (_, id) = app.call_cve("GET", &format!("/cve-id/{a_reserved}"), Some(&a_cve), None).await;
+        assert_eq!(id["state"], "RESERVED", "A's reserved id is untouched");
     })
     .await;
 }

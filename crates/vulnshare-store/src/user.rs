@@ -116,6 +116,25 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Replaces a user's display name and roles.
+    pub async fn set_user_profile(
+        &mut self,
+        user_id: &str,
+        display_name: &str,
+        roles: &[vulnshare_core::user::Role],
+    ) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET display_name = $1, roles = $2 WHERE id = $3")
+            .bind(display_name)
+            .bind(roles_to_string(roles))
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
     /// Stores a new token under the hash of its secret.
     pub async fn create_token(
         &mut self,

@@ -78,7 +78,26 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Issue an API token for a user (the secret is printed once).
+    /// Make an organization a CVE Numbering Authority for the CVE Services API (its short name
+    /// is the CVE-API-ORG header), or change its short name or CVE id quota.
+    SetCna {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Organization name or id.
+        #[arg(long)]
+        org: String,
+        /// CVE Services short name: 2 to 32 letters, digits, _ or -.
+        #[arg(long)]
+        short_name: String,
+        /// How many CVE ids the CNA may hold in the RESERVED state at once.
+        #[arg(long, default_value_t = 100)]
+        id_quota: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue an API token for a user (the secret is printed once). A token named
+    /// `cve-services` is what the CVE Services API's reset_secret replaces.
     CreateToken {
         #[command(flatten)]
         db: DatabaseArgs,
@@ -259,6 +278,27 @@ pub async fn run(cmd: AdminCommand) -> Result<ExitCode> {
                 json,
                 &serde_json::to_value(&user)?,
                 format!("user {} ({}) in {}", user.email, user.id, org.name),
+            );
+        }
+        AdminCommand::SetCna {
+            db,
+            org,
+            short_name,
+            id_quota,
+            json,
+        } => {
+            let store = db.connect().await?;
+            let org = find_org(&store, &org).await?;
+            service::cve::set_cna(&store, &org.id, &short_name, id_quota, now)
+                .await
+                .map_err(api_error)?;
+            print(
+                json,
+                &serde_json::json!({"organization_id": org.id, "short_name": short_name, "id_quota": id_quota}),
+                format!(
+                    "{} is CNA {short_name} with a quota of {id_quota} reserved CVE ids",
+                    org.name
+                ),
             );
         }
         AdminCommand::CreateToken {

@@ -26,6 +26,14 @@ pub struct Member {
     pub token: String,
 }
 
+/// CVE Services credentials: the CVE-API-ORG, CVE-API-USER and CVE-API-KEY headers.
+#[derive(Debug, Clone)]
+pub struct CveCredentials {
+    pub org: String,
+    pub user: String,
+    pub key: String,
+}
+
 /// The application under test.
 pub struct TestApp {
     pub state: AppState,
@@ -111,6 +119,65 @@ impl TestApp {
         Member { org, user, token }
     }
 
+    /// Creates an organization with one administrator and makes it a CNA named `short_name`
+    /// with `id_quota`; returns the member and its CVE Services credentials.
+    pub async fn cna(
+        &self,
+        org_name: &str,
+        short_name: &str,
+        id_quota: i64,
+    ) -> (Member, CveCredentials) {
+        let m = self
+            .member(
+                org_name,
+                OrganizationKind::Provider,
+                &[Role::OrgAdmin, Role::Member],
+            )
+            .await;
+        service::cve::set_cna(
+            &self.store,
+            &m.org.id,
+            short_name,
+            id_quota,
+            self.clock_now(),
+        )
+        .await
+        .expect("set CNA");
+        let creds = CveCredentials {
+            org: short_name.into(),
+            user: m.user.email.clone(),
+            key: m.token.clone(),
+        };
+        (m, creds)
+    }
+
+    /// Sends a CVE Services request with `creds` as CVE-API-* headers.
+    pub async fn call_cve(
+        &self,
+        method: &str,
+        path: &str,
+        creds: Option<&CveCredentials>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(format!("/cve-services/api{path}"));
+        if let Some(c) = creds {
+            req = req
+                .header("CVE-API-ORG", &c.org)
+                .header("CVE-API-USER", &c.user)
+                .header("CVE-API-KEY", &c.key);
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
     pub async fn token_for(&self, user: &User, scopes: &[TokenScope]) -> String {
         service::create_token(
             &self.store,
@@ -159,6 +226,7 @@ impl TestApp {
 
     /// Sends a raw request.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let cve_services = req.uri().path().starts_with("/cve-services/");
         let res = vulnshare_server::router(self.state.clone())
             .oneshot(req)
             .await
@@ -169,7 +237,19 @@ impl TestApp {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_owned());
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        if status.is_client_error() || status.is_server_error() {
+        if cve_services && (status.is_client_error() || status.is_server_error()) {
+            // CVE Services' clients read {"error": CODE, "message": …}.
+            assert_eq!(
+                content_type.as_deref(),
+                Some("application/json"),
+                "{status} {bytes:?}"
+            );
+            let body: Value = serde_json::from_slice(&bytes).expect("CVE Services errors are JSON");
+            assert!(
+                body["error"].is_string() && body["message"].is_string(),
+                "{body}"
+            );
+        } else if status.is_client_error() || status.is_server_error() {
             assert_eq!(
                 content_type.as_deref(),
                 Some("application/problem+json"),
