@@ -53,7 +53,7 @@ impl AppError {
         }])
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             AppError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -487,6 +487,9 @@ fn operation(
             None,
             true,
         ),
+        (method, path) if path.starts_with("/taxii2/") => {
+            crate::routes::taxii_operation(method, path)
+        }
         _ => ("", None, "200", None, false),
     }
 }
@@ -592,11 +595,19 @@ pub fn document() -> Value {
         if public {
             op["security"] = json!([]);
         }
-        let parameters: Vec<_> = ["id", "org_id", "attachment_id", "year", "file"]
-            .iter()
-            .filter(|p| path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
+        let parameters: Vec<_> = [
+            "id",
+            "org_id",
+            "attachment_id",
+            "year",
+            "file",
+            "object_id",
+            "status_id",
+        ]
+        .iter()
+        .filter(|p| path.contains(&format!("{{{p}}}")))
+        .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
         if !parameters.is_empty() {
             op["parameters"] = json!(parameters);
         }

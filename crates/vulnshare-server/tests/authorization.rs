@@ -21,6 +21,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/auth/token"),
+    ("GET", "/taxii2/"),
+    ("GET", "/taxii2/api1/"),
 ];
 
 /// Routes that anonymous callers may use (they see TLP:CLEAR material only).
@@ -33,7 +35,25 @@ const OPTIONAL_AUTH: &[(&str, &str)] = &[
     ("GET", "/api/v1/advisories"),
     ("GET", "/api/v1/advisories/{id}"),
     ("GET", "/api/v1/advisories/{id}/history"),
+    ("GET", "/taxii2/api1/collections/"),
+    ("GET", "/taxii2/api1/collections/{id}/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/"),
+    (
+        "GET",
+        "/taxii2/api1/collections/{id}/objects/{object_id}/versions/",
+    ),
+    ("GET", "/taxii2/api1/collections/{id}/manifest/"),
 ];
+
+/// The TAXII collection for TLP:AMBER.
+const AMBER_COLLECTION: &str = "2a9c4e33-7d21-4f6b-8e0a-5b1c9d3e0003";
+
+fn stix_indicator(uuid: &str) -> Value {
+    json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{uuid}"),
+           "created": "2021-12-10T08:00:00.000Z", "modified": "2021-12-10T08:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix", "valid_from": "2021-12-10T08:00:00Z"})
+}
 
 /// What a caller from another organization gets: refused, or allowed but seeing none of A's data.
 enum Expect {
@@ -80,6 +100,15 @@ async fn another_organization_is_refused_on_every_route() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{sub}");
         let a_subscription = sub["subscription"]["id"].as_str().unwrap().to_owned();
+        // A shares an AMBER indicator over TAXII.
+        let a_indicator = "indicator--a0a0a0a0-1111-4222-8333-444444444444".to_owned();
+        let (s, taxii_status) = app
+            .call("POST", &format!("/taxii2/api1/collections/{AMBER_COLLECTION}/objects/"), Some(&a.token), Some(json!({"objects": [stix_indicator(&a_indicator[11..])]})))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{taxii_status}");
+        assert_eq!(taxii_status["success_count"], 1, "{taxii_status}");
+        let a_status = taxii_status["id"].as_str().unwrap().to_owned();
+        let collection_path = |p: &str| p.replace("{id}", AMBER_COLLECTION).replace("{object_id}", &a_indicator);
 
         for (method, path) in ROUTES {
             let public = PUBLIC.contains(&(*method, *path));
@@ -184,6 +213,21 @@ async fn another_organization_is_refused_on_every_route() {
                 ("POST", "/api/v1/subscriptions") => (path.to_string(), Expect::AllowedWithoutLeak, Some(json!({"channel": "inbox"}))),
                 ("DELETE", "/api/v1/subscriptions/{id}") => (path.replace("{id}", &a_subscription), Expect::Refused, None),
                 ("GET", "/api/v1/subscriptions/{id}/deliveries") => (path.replace("{id}", &a_subscription), Expect::Refused, None),
+                ("GET", "/taxii2/api1/collections/") => (path.to_string(), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/collections/{id}/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/collections/{id}/objects/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("POST", "/taxii2/api1/collections/{id}/objects/") => (
+                    collection_path(path),
+                    Expect::AllowedWithoutLeak,
+                    Some(json!({"objects": [stix_indicator("b0b0b0b0-1111-4222-8333-444444444444")]})),
+                ),
+                ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/") => (collection_path(path), Expect::Refused, None),
+                ("DELETE", "/taxii2/api1/collections/{id}/objects/{object_id}/") => (collection_path(path), Expect::Refused, None),
+                ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/versions/") => (collection_path(path), Expect::Refused, None),
+                ("GET", "/taxii2/api1/collections/{id}/manifest/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/status/{status_id}/" | "/taxii2/api1/status/{status_id}") => {
+                    (path.replace("{status_id}", &a_status), Expect::Refused, None)
+                }
                 other => panic!("route {other:?} has no authorization expectation: add one"),
             };
             if public {
@@ -200,7 +244,7 @@ async fn another_organization_is_refused_on_every_route() {
                     );
                     assert_eq!(app.count("audit_log").await, audit_before, "{method} {concrete} changed something");
                     // Objects of another organization are hidden, never merely forbidden.
-                    if [a.org.id.as_str(), &report_id, product["id"].as_str().unwrap(), &case_id, &advisory_id, &a_subscription].iter().any(|id| concrete.contains(id)) {
+                    if [a.org.id.as_str(), &report_id, product["id"].as_str().unwrap(), &case_id, &advisory_id, &a_subscription, &a_indicator, &a_status].iter().any(|id| concrete.contains(id)) {
                         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {concrete} reveals existence");
                     }
                 }
@@ -215,6 +259,8 @@ async fn another_organization_is_refused_on_every_route() {
                     assert!(!text.contains(secret_marker), "{method} {concrete} leaks A's report");
                     assert!(!text.contains(&report_id), "{method} {concrete} leaks A's report id");
                     assert!(!text.contains(&a.user.email), "{method} {concrete} leaks A's users");
+                    assert!(!text.contains(&a_indicator), "{method} {concrete} leaks A's AMBER indicator");
+                    assert!(!text.contains("A's advisory"), "{method} {concrete} leaks A's AMBER advisory");
                 }
             }
 
