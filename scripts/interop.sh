@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Interop tests with clients this project did not write: pip-audit against the OSV API, the
 # CSAF validators on exported CSAF documents, cyclonedx-python-lib and spdx-tools on the SBOM
-# fixtures. Tools come from the virtual environment target/interop-venv (made by
-# `scripts/interop.sh --install`) and npm; a missing tool is reported as skipped.
+# fixtures, taxii2-client and stix2-validator against the TAXII server. Tools come from the
+# virtual environment target/interop-venv (made by `scripts/interop.sh --install`) and npm; a
+# missing tool is reported as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/interop-venv
 if [ "${1:-}" = --install ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5'
+    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' \
+    'taxii2-client' 'stix2-validator'
   exit 0
 fi
 passed=0; failed=0; skipped=0
@@ -32,5 +34,8 @@ if [ -x "$venv/bin/csaf" ]; then
   run "SBOM fixtures (cyclonedx-python-lib, spdx-tools)" "$venv/bin/python" scripts/check-sbom.py validate \
     crates/vulnshare-formats/tests/fixtures/sbom/*.json
 else skipped=$((skipped+2)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
+if "$venv/bin/python" -c 'import taxii2client, stix2validator' 2>/dev/null; then
+  run "TAXII 2.1 (taxii2-client) and STIX 2.1 (stix2-validator)" env VENV="$venv" bash scripts/check-taxii.sh
+else skipped=$((skipped+1)); echo "interop skipped: taxii2-client and stix2-validator (run scripts/interop.sh --install)"; fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
