@@ -48,9 +48,10 @@ bundle = {
     "id": "bundle--%s" % uuid.uuid4(),
     "objects": [
         {"type": "identity", "spec_version": "2.1", "id": identity_id, "created": now, "modified": now,
-         "name": "Org A SOC", "identity_class": "organization"},
+         "name": "Org A SOC", "identity_class": "organization", "object_marking_refs": [amber_marking]},
         {"type": "indicator", "spec_version": "2.1", "id": indicator_id, "created": now, "modified": now,
-         "created_by_ref": identity_id, "name": "Log4Shell callback", "indicator_types": ["malicious-activity"],
+         "created_by_ref": identity_id, "name": "Log4Shell callback",
+         "description": "Callback domain seen in JNDI lookups in our web logs", "indicator_types": ["malicious-activity"],
          "pattern": "[domain-name:value = 'callback.attacker.example']", "pattern_type": "stix",
          "pattern_version": "2.1", "valid_from": now, "object_marking_refs": [amber_marking]},
         {"type": "indicator", "spec_version": "2.1", "id": "indicator--not-a-uuid", "created": now},

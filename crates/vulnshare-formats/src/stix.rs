@@ -120,12 +120,12 @@ pub fn random_id(kind: &str) -> String {
 }
 
 /// The id vulnshare gives the object of `kind` it derives from the record named `source`
-/// (e.g. `advisory:VSA-2021-00001`): the same every time.
+/// (e.g. `advisory:VSA-2021-00001`): the same every time. STIX asks for UUIDv4 ids on domain
+/// objects, so the name-based hash is stamped as version 4 (it is as unpredictable as random).
 pub fn derived_id(kind: &str, source: &str) -> String {
-    format!(
-        "{kind}--{}",
-        Uuid::new_v5(&VULNSHARE_NAMESPACE, format!("{kind}|{source}").as_bytes())
-    )
+    let hashed = Uuid::new_v5(&VULNSHARE_NAMESPACE, format!("{kind}|{source}").as_bytes());
+    let v4 = uuid::Builder::from_random_bytes(hashed.into_bytes()).into_uuid();
+    format!("{kind}--{v4}")
 }
 
 /// A cyber-observable id from its id-contributing properties (STIX 2.1 section 2.9).
@@ -361,6 +361,8 @@ mod tests {
     fn derived_ids_are_stable_and_distinct() {
         assert_eq!(derived_id("report", "a:1"), derived_id("report", "a:1"));
         assert_ne!(derived_id("report", "a:1"), derived_id("report", "a:2"));
+        let uuid = Uuid::parse_str(&derived_id("report", "a:1")["report--".len()..]).unwrap();
+        assert_eq!(uuid.get_version_num(), 4);
         assert!(
             check_object(
                 &json!({"type": "report", "spec_version": "2.1", "id": derived_id("report", "x"),

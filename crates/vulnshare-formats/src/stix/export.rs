@@ -260,9 +260,14 @@ pub fn threat_report_objects(report: &Report, reporter: &Organization) -> Vec<Va
             body,
         )
     };
-    let indicator = |key: &str, name: String, pattern: String, pattern_type: &str| {
+    let indicator = |key: &str,
+                     name: String,
+                     description: &str,
+                     pattern: String,
+                     pattern_type: &str| {
         let mut body = json!({
-            "name": name, "indicator_types": ["malicious-activity"], "pattern": pattern,
+            "name": name, "description": format!("{description} (vulnshare threat report {}).", report.id),
+            "indicator_types": ["malicious-activity"], "pattern": pattern,
             "pattern_type": pattern_type, "valid_from": created,
         });
         if pattern_type == "stix" {
@@ -299,6 +304,7 @@ pub fn threat_report_objects(report: &Report, reporter: &Organization) -> Vec<Va
         objects.push(indicator(
             &format!("source:{ip}"),
             format!("Exploit source {ip}"),
+            "An address the reported exploitation attempts came from",
             format!("[{kind}:value = {}]", pattern_literal(&ip.to_string())),
             "stix",
         ));
@@ -307,6 +313,7 @@ pub fn threat_report_objects(report: &Report, reporter: &Organization) -> Vec<Va
         objects.push(indicator(
             &format!("callback:{value}"),
             format!("Callback host {value}"),
+            "A host the exploit payloads make the victim contact",
             format!("[{kind}:value = {}]", pattern_literal(value)),
             "stix",
         ));
@@ -315,6 +322,7 @@ pub fn threat_report_objects(report: &Report, reporter: &Organization) -> Vec<Va
         objects.push(indicator(
             &format!("payload:{payload}"),
             format!("Exploit payload {payload}"),
+            "A lookup string sent in the reported exploitation attempts",
             pcre_literal(payload),
             "pcre",
         ));
