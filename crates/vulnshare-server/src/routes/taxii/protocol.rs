@@ -61,19 +61,7 @@ impl IntoResponse for TaxiiError {
             ),
             TaxiiError::App(e) => {
                 let (status, _, title) = e.parts();
-                let description = match &e {
-                    AppError::Internal(cause) => {
-                        tracing::error!(error = %cause, "TAXII request failed");
-                        "the server failed to handle the request; it has been logged".to_owned()
-                    }
-                    AppError::Invalid(errors) => errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    other => other.to_string(),
-                };
-                (status, title, description)
+                (status, title, e.detail())
             }
         };
         let body = json!({"title": title, "description": description, "http_status": status.as_u16().to_string()});
