@@ -2,7 +2,8 @@
 # Interop tests with clients this project did not write: pip-audit against the OSV API, the
 # cve client of cvelib against the CVE Services API, the CSAF validators on exported CSAF
 # documents, gpg on the CSAF documents' OpenPGP signatures, cyclonedx-python-lib and spdx-tools
-# on the SBOM fixtures and the scanner's output. Tools come from the virtual environment
+# on the SBOM fixtures and the scanner's output, taxii2-client and stix2-validator against the
+# TAXII server. Tools come from the virtual environment
 # target/interop-venv (made by `scripts/interop.sh --install`), npm and the system (gpg); a
 # missing tool is reported as skipped (a failure when CI is set).
 set -euo pipefail
@@ -11,7 +12,8 @@ venv=target/interop-venv
 if [ "${1:-}" = --install ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' 'cvelib'
+    'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' \
+    'cvelib' 'taxii2-client' 'stix2-validator'
   exit 0
 fi
 cargo build -q -p vulnshare   # the scripts below start and call target/debug/vulnshare
@@ -48,6 +50,9 @@ if [ -x "$venv/bin/csaf" ]; then
     "$scan_dir/bom.json"
   rm -rf "$scan_dir"
 else skipped=$((skipped+3)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
+if "$venv/bin/python" -c 'import taxii2client, stix2validator' 2>/dev/null; then
+  run "TAXII 2.1 (taxii2-client) and STIX 2.1 (stix2-validator)" env VENV="$venv" bash scripts/check-taxii.sh
+else skipped=$((skipped+1)); echo "interop skipped: taxii2-client and stix2-validator (run scripts/interop.sh --install)"; fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || exit 1
 # Under CI every client is installed, so a skipped check is a failure there.

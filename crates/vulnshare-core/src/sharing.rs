@@ -104,6 +104,49 @@ pub fn can_read_advisory(
     read_shared(actor, advisory.tlp, participant)
 }
 
+/// Whether `actor` (or an anonymous caller) may see a TAXII collection labelled `tlp` at all:
+/// TLP:CLEAR is public; every other collection is for members whose membership is active.
+pub fn can_open_collection(actor: Option<&Actor>, tlp: Tlp) -> Result<(), Denied> {
+    if tlp == Tlp::Clear {
+        return Ok(());
+    }
+    let Some(actor) = actor else {
+        return Err(Denied::Hidden);
+    };
+    actor.require_scope(TokenScope::Read)?;
+    if actor.membership_active {
+        Ok(())
+    } else {
+        Err(Denied::Hidden)
+    }
+}
+
+/// Whether `actor` (or an anonymous caller) may read a STIX object labelled `tlp` that
+/// `owner_org_id` shared: TLP:AMBER(+STRICT) with the owner's organization and platform staff,
+/// TLP:RED with the owner's organization only (never staff: RED leaves the platform only to
+/// whoever put it there), suspended members TLP:CLEAR only, like every other shared material.
+pub fn can_read_shared_object(
+    actor: Option<&Actor>,
+    tlp: Tlp,
+    owner_org_id: &str,
+) -> Result<(), Denied> {
+    if tlp == Tlp::Clear {
+        return Ok(());
+    }
+    let Some(actor) = actor else {
+        return Err(Denied::Hidden);
+    };
+    let owner = actor.org_id == owner_org_id;
+    if tlp == Tlp::Red {
+        return if owner {
+            actor.can_read_shared(Tlp::Green, true)
+        } else {
+            Err(Denied::Hidden)
+        };
+    }
+    actor.can_read_shared(tlp, owner || actor.is_staff())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +297,39 @@ mod tests {
         assert!(
             can_respond_for(&actor("reporter", "r", &[Role::Member], true), &c, "vendor").is_err()
         );
+    }
+
+    /// Every cell of (who x TLP x membership) for objects shared through TAXII.
+    #[test]
+    fn shared_object_matrix() {
+        let staff = actor("platform", "s", &[Role::Analyst], true);
+        let owner = actor("owner", "o", &[Role::Member], true);
+        let member = actor("other", "m", &[Role::Member], true);
+        let suspended_owner = actor("owner", "o", &[Role::Member], false);
+        // (caller, CLEAR, GREEN, AMBER, AMBER+STRICT, RED)
+        let rows: [(Option<&Actor>, [bool; 5]); 5] = [
+            (None, [true, false, false, false, false]),
+            (Some(&staff), [true, true, true, true, false]),
+            (Some(&owner), [true, true, true, true, true]),
+            (Some(&member), [true, true, false, false, false]),
+            (Some(&suspended_owner), [true, false, false, false, false]),
+        ];
+        let tlps = [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ];
+        for (i, (who, expected)) in rows.iter().enumerate() {
+            for (j, tlp) in tlps.iter().enumerate() {
+                let got = can_read_shared_object(*who, *tlp, "owner").is_ok();
+                assert_eq!(got, expected[j], "row {i}, {}", tlp.as_str());
+            }
+        }
+        assert!(can_open_collection(None, Tlp::Clear).is_ok());
+        assert!(can_open_collection(None, Tlp::Green).is_err());
+        assert!(can_open_collection(Some(&member), Tlp::Red).is_ok());
+        assert!(can_open_collection(Some(&suspended_owner), Tlp::Green).is_err());
     }
 }

@@ -7,6 +7,8 @@
 //! - [`csaf`]: CSAF 2.0 `csaf_security_advisory` and `csaf_vex` documents from a report.
 //! - [`cve`]: CVE JSON 5.1 records (the CNA container) from a report, and checks of CNA
 //!   containers received through the CVE Services API.
+//! - [`stix`]: STIX 2.1 objects from advisories and threat reports, TLP 2.0 markings, and the
+//!   check of objects posted to the TAXII server.
 //!
 //! Every parser is bounded (document size, item counts, nesting) because the documents come
 //! from other organizations, and every error names the JSON path of the first problem.
@@ -17,6 +19,7 @@ pub mod cve;
 pub mod error;
 pub mod osv;
 pub mod sbom;
+pub mod stix;
 
 #[cfg(test)]
 mod fixtures;

@@ -88,36 +88,41 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(AppError::Unauthenticated(
                 "the Authorization header must be Bearer followed by a vs_ token",
             ))?;
-        let found = match state.store.token_actor(&hash_secret(secret)).await {
-            Ok(found) => found,
-            Err(StoreError::NotFound(_)) => {
-                return Err(AppError::Unauthenticated("the token is not valid"));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !found.token.is_usable(state.clock.now()) {
-            return Err(AppError::Unauthenticated(
-                "the token has expired or was revoked",
-            ));
-        }
-        if found.user.disabled {
-            return Err(AppError::Unauthenticated("the account is disabled"));
-        }
-        let actor = Actor {
-            user_id: found.user.id.clone(),
-            org_id: found.organization.id.clone(),
-            org_kind: found.organization.kind,
-            membership_active: found.organization.membership.is_active(),
-            roles: found.user.roles.clone(),
-            scopes: found.token.scopes.clone(),
-        };
-        Ok(Caller {
-            actor,
-            user: found.user,
-            organization: found.organization,
-            token_id: found.token.id,
-        })
+        caller_from_secret(state, secret).await
     }
+}
+
+/// The caller an API token secret stands for, if the token is valid and usable now.
+pub(crate) async fn caller_from_secret(state: &AppState, secret: &str) -> Result<Caller, AppError> {
+    let found = match state.store.token_actor(&hash_secret(secret)).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound(_)) => {
+            return Err(AppError::Unauthenticated("the token is not valid"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !found.token.is_usable(state.clock.now()) {
+        return Err(AppError::Unauthenticated(
+            "the token has expired or was revoked",
+        ));
+    }
+    if found.user.disabled {
+        return Err(AppError::Unauthenticated("the account is disabled"));
+    }
+    let actor = Actor {
+        user_id: found.user.id.clone(),
+        org_id: found.organization.id.clone(),
+        org_kind: found.organization.kind,
+        membership_active: found.organization.membership.is_active(),
+        roles: found.user.roles.clone(),
+        scopes: found.token.scopes.clone(),
+    };
+    Ok(Caller {
+        actor,
+        user: found.user,
+        organization: found.organization,
+        token_id: found.token.id,
+    })
 }
 
 #[cfg(test)]

@@ -53,7 +53,24 @@ impl AppError {
         }])
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+    /// What the client is told: the message, every invalid field, or for server errors
+    /// nothing but that it was logged (which this does, once, with the cause).
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = %cause, source = ?cause.source(), "request failed");
+                "the server failed to handle the request; it has been logged".to_owned()
+            }
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             AppError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -113,18 +130,7 @@ impl IntoResponse for AppError {
             }],
             _ => Vec::new(),
         };
-        let detail = match &self {
-            AppError::Internal(cause) => {
-                tracing::error!(error = %cause, source = ?cause.source(), "request failed");
-                "the server failed to handle the request; it has been logged".to_owned()
-            }
-            AppError::Invalid(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        };
+        let detail = self.detail();
         let body = Problem {
             problem_type: format!("/problems/{slug}"),
             title,

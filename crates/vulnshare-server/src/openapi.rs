@@ -511,6 +511,9 @@ fn operation(
         (_, p) if p.starts_with("/cve-services/api/") => {
             (cve_services_summary(method, p), None, "200", None, false)
         }
+        (method, path) if path.starts_with("/taxii2/") => {
+            crate::routes::taxii_operation(method, path)
+        }
         _ => ("", None, "200", None, false),
     }
 }
@@ -662,6 +665,8 @@ pub fn document() -> Value {
             "file",
             "short_name",
             "username",
+            "object_id",
+            "status_id",
         ]
         .iter()
         .filter(|p| path.contains(&format!("{{{p}}}")))

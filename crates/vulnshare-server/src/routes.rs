@@ -16,6 +16,7 @@ mod reports;
 mod sanctions;
 mod subscriptions;
 mod system;
+mod taxii;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -124,6 +125,24 @@ pub const ROUTES: &[(&str, &str)] = &[
         "PUT",
         "/cve-services/api/org/{short_name}/user/{username}/reset_secret",
     ),
+    ("GET", "/taxii2/"),
+    ("GET", "/taxii2/api1/"),
+    ("GET", "/taxii2/api1/collections/"),
+    ("GET", "/taxii2/api1/collections/{id}/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/"),
+    ("POST", "/taxii2/api1/collections/{id}/objects/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/"),
+    (
+        "DELETE",
+        "/taxii2/api1/collections/{id}/objects/{object_id}/",
+    ),
+    (
+        "GET",
+        "/taxii2/api1/collections/{id}/objects/{object_id}/versions/",
+    ),
+    ("GET", "/taxii2/api1/collections/{id}/manifest/"),
+    ("GET", "/taxii2/api1/status/{status_id}/"),
+    ("GET", "/taxii2/api1/status/{status_id}"),
 ];
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -293,6 +312,29 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/.well-known/csaf/white/{year}/{file}", get(csaf::file))
         .route("/.well-known/csaf/openpgp/{file}", get(csaf::openpgp_key))
+        .route("/taxii2/", get(taxii::discovery))
+        .route("/taxii2/api1/", get(taxii::api_root))
+        .route("/taxii2/api1/collections/", get(taxii::collections))
+        .route("/taxii2/api1/collections/{id}/", get(taxii::collection))
+        .route(
+            "/taxii2/api1/collections/{id}/objects/",
+            get(taxii::get_objects).post(taxii::add_objects),
+        )
+        .route(
+            "/taxii2/api1/collections/{id}/objects/{object_id}/",
+            get(taxii::get_object).delete(taxii::delete_object),
+        )
+        .route(
+            "/taxii2/api1/collections/{id}/objects/{object_id}/versions/",
+            get(taxii::versions),
+        )
+        .route(
+            "/taxii2/api1/collections/{id}/manifest/",
+            get(taxii::manifest),
+        )
+        .route("/taxii2/api1/status/{status_id}/", get(taxii::status))
+        .route("/taxii2/api1/status/{status_id}", get(taxii::status))
+        .route("/taxii2/{*rest}", axum::routing::any(taxii::not_found))
         .route("/healthz", get(system::health))
         .route("/readyz", get(crate::metrics::ready))
         .route("/metrics", get(crate::metrics::render))
@@ -333,4 +375,40 @@ pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
         Some(n) if (1..=200).contains(&n) => Ok(n),
         Some(_) => Err(AppError::field("limit", "must be between 1 and 200")),
     }
+}
+
+/// The OpenAPI summary of each TAXII route (the TAXII 2.1 specification defines the bodies).
+pub(crate) fn taxii_operation(
+    method: &str,
+    path: &str,
+) -> (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    Option<&'static str>,
+    bool,
+) {
+    let summary = match (method, path.trim_start_matches("/taxii2/api1")) {
+        ("GET", "/taxii2/") => "TAXII 2.1 discovery (public)",
+        ("GET", "/") => "TAXII 2.1 API root (public)",
+        ("GET", "/collections/") => "TAXII collections the caller may open, one per TLP audience",
+        ("GET", "/collections/{id}/") => "One TAXII collection",
+        ("GET", "/collections/{id}/objects/") => {
+            "STIX objects the caller may read (added_after, match[id|type|version|spec_version], limit, next)"
+        }
+        ("POST", "/collections/{id}/objects/") => {
+            "Add STIX objects (TAXII envelope); each is checked on its own; answers the status"
+        }
+        ("GET", "/collections/{id}/objects/{object_id}/") => "One STIX object's versions",
+        ("DELETE", "/collections/{id}/objects/{object_id}/") => {
+            "Delete an object the caller's organization shared"
+        }
+        ("GET", "/collections/{id}/objects/{object_id}/versions/") => "An object's versions",
+        ("GET", "/collections/{id}/manifest/") => "Manifest of the objects the caller may read",
+        ("GET", "/status/{status_id}/" | "/status/{status_id}") => "The status of an add",
+        _ => "",
+    };
+    let public = matches!(path, "/taxii2/" | "/taxii2/api1/");
+    let status = if method == "POST" { "202" } else { "200" };
+    (summary, None, status, None, public)
 }

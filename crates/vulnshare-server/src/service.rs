@@ -12,6 +12,7 @@ mod regime;
 mod report;
 mod sanction;
 mod sbom;
+mod taxii;
 
 pub use account::*;
 pub use advisory::*;
@@ -23,6 +24,7 @@ pub use regime::*;
 pub use report::*;
 pub use sanction::*;
 pub use sbom::*;
+pub use taxii::*;
 
 use vulnshare_core::audit::AuditEvent;
 use vulnshare_core::policy::Actor;

@@ -24,6 +24,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/cve-services/api/health-check"),
+    ("GET", "/taxii2/"),
+    ("GET", "/taxii2/api1/"),
 ];
 
 /// Routes that anonymous callers may use (they see TLP:CLEAR material only).
@@ -38,7 +40,25 @@ const OPTIONAL_AUTH: &[(&str, &str)] = &[
     ("GET", "/api/v1/advisories/{id}/history"),
     ("GET", "/cve-services/api/cve-id/{id}"),
     ("GET", "/cve-services/api/cve/{id}"),
+    ("GET", "/taxii2/api1/collections/"),
+    ("GET", "/taxii2/api1/collections/{id}/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/"),
+    ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/"),
+    (
+        "GET",
+        "/taxii2/api1/collections/{id}/objects/{object_id}/versions/",
+    ),
+    ("GET", "/taxii2/api1/collections/{id}/manifest/"),
 ];
+
+/// The TAXII collection for TLP:AMBER.
+const AMBER_COLLECTION: &str = "2a9c4e33-7d21-4f6b-8e0a-5b1c9d3e0003";
+
+fn stix_indicator(uuid: &str) -> Value {
+    json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{uuid}"),
+           "created": "2021-12-10T08:00:00.000Z", "modified": "2021-12-10T08:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix", "valid_from": "2021-12-10T08:00:00Z"})
+}
 
 /// What a caller from another organization gets: refused, or allowed but seeing none of A's data.
 enum Expect {
@@ -99,6 +119,15 @@ async fn another_organization_is_refused_on_every_route() {
         let (s, body) = app.call_cve("POST", &format!("/cve/{a_published}/cna"), Some(&a_cve), Some(json!({"cnaContainer": container}))).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let rejection = json!({"cnaContainer": {"providerMetadata": {"orgId": "8254265b-2729-46b6-b9e3-3dfca2d5bfca"}, "rejectedReasons": [{"lang": "en", "value": "spite"}]}});
+        // A shares an AMBER indicator over TAXII.
+        let a_indicator = "indicator--a0a0a0a0-1111-4222-8333-444444444444".to_owned();
+        let (s, taxii_status) = app
+            .call("POST", &format!("/taxii2/api1/collections/{AMBER_COLLECTION}/objects/"), Some(&a.token), Some(json!({"objects": [stix_indicator(&a_indicator[11..])]})))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{taxii_status}");
+        assert_eq!(taxii_status["success_count"], 1, "{taxii_status}");
+        let a_status = taxii_status["id"].as_str().unwrap().to_owned();
+        let collection_path = |p: &str| p.replace("{id}", AMBER_COLLECTION).replace("{object_id}", &a_indicator);
 
         for (method, path) in ROUTES {
             let public = PUBLIC.contains(&(*method, *path));
@@ -231,6 +260,21 @@ async fn another_organization_is_refused_on_every_route() {
                     Expect::Refused,
                     None,
                 ),
+                ("GET", "/taxii2/api1/collections/") => (path.to_string(), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/collections/{id}/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/collections/{id}/objects/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("POST", "/taxii2/api1/collections/{id}/objects/") => (
+                    collection_path(path),
+                    Expect::AllowedWithoutLeak,
+                    Some(json!({"objects": [stix_indicator("b0b0b0b0-1111-4222-8333-444444444444")]})),
+                ),
+                ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/") => (collection_path(path), Expect::Refused, None),
+                ("DELETE", "/taxii2/api1/collections/{id}/objects/{object_id}/") => (collection_path(path), Expect::Refused, None),
+                ("GET", "/taxii2/api1/collections/{id}/objects/{object_id}/versions/") => (collection_path(path), Expect::Refused, None),
+                ("GET", "/taxii2/api1/collections/{id}/manifest/") => (collection_path(path), Expect::AllowedWithoutLeak, None),
+                ("GET", "/taxii2/api1/status/{status_id}/" | "/taxii2/api1/status/{status_id}") => {
+                    (path.replace("{status_id}", &a_status), Expect::Refused, None)
+                }
                 other => panic!("route {other:?} has no authorization expectation: add one"),
             };
             // CVE Services routes authenticate with CVE-API-* headers instead of a bearer token.
@@ -257,7 +301,7 @@ async fn another_organization_is_refused_on_every_route() {
                     );
                     assert_eq!(app.count("audit_log").await, audit_before, "{method} {concrete} changed something");
                     // Objects of another organization are hidden, never merely forbidden.
-                    if [a.org.id.as_str(), &report_id, product["id"].as_str().unwrap(), &case_id, &advisory_id, &a_subscription].iter().any(|id| concrete.contains(id)) {
+                    if [a.org.id.as_str(), &report_id, product["id"].as_str().unwrap(), &case_id, &advisory_id, &a_subscription, &a_indicator, &a_status].iter().any(|id| concrete.contains(id)) {
                         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {concrete} reveals existence");
                     }
                 }
@@ -273,6 +317,8 @@ async fn another_organization_is_refused_on_every_route() {
                     assert!(!text.contains(&report_id), "{method} {concrete} leaks A's report id");
                     assert!(!text.contains(&a.user.email), "{method} {concrete} leaks A's users");
                     assert!(!text.contains(&a_reserved), "{method} {concrete} leaks A's RESERVED CVE id");
+                    assert!(!text.contains(&a_indicator), "{method} {concrete} leaks A's AMBER indicator");
+                    assert!(!text.contains("A's advisory"), "{method} {concrete} leaks A's AMBER advisory");
                 }
             }
 

@@ -24,6 +24,7 @@ mod report;
 mod sanction;
 mod sbom;
 mod stats;
+mod taxii;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user;
@@ -50,6 +51,7 @@ pub use report::{ReportFilter, ReportPage, ReportScope};
 pub use sanction::new_sanction_id;
 pub use sbom::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
 pub use stats::Gauge;
+pub use taxii::TaxiiObject;
 pub use user::{Credentials, TokenActor};
 
 /// Which database engine a store runs on.

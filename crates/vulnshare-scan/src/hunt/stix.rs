@@ -3,58 +3,18 @@
 //! observed data with network traffic per source address, the attack pattern and the
 //! vulnerabilities they point at, all under one `report` and one TLP 2.0 marking.
 //!
-//! The TLP 2.0 markings are not predefined in STIX 2.1 (its four predefined markings are TLP 1.0,
-//! and TLP 1.0 AMBER means something else). OASIS publishes them as objects using the property
-//! extension `extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d`
-//! (cti-stix-common-objects, `extension-definition-specifications/tlp-2.0`); their ids and
-//! `created` time are fixed by that publication, and consumers recognize them by id, so they are
-//! copied here verbatim.
-
-use std::net::IpAddr;
+//! The markings, ids and timestamps are the shared ones of [`vulnshare_formats::stix`], which the
+//! server's TAXII collections use too.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use uuid::Uuid;
 use vulnshare_core::tlp::Tlp;
+pub use vulnshare_formats::stix::{
+    TLP_2_CREATED, TLP_2_EXTENSION_ID, indicator_host, stix_time, tlp_marking, tlp_marking_id,
+};
+use vulnshare_formats::stix::{observable_id, pattern_literal, random_id};
 
 use super::output::{Tally, TargetTally};
-
-/// The OASIS extension definition that TLP 2.0 marking definitions declare.
-pub const TLP_2_EXTENSION_ID: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
-
-/// The `created` time of every OASIS TLP 2.0 marking definition.
-pub const TLP_2_CREATED: &str = "2022-10-01T00:00:00.000Z";
-
-/// The namespace STIX 2.1 (section 2.9) fixes for deterministic UUIDv5 ids of cyber observables.
-const SCO_NAMESPACE: Uuid = Uuid::from_u128(0x00abedb4_aa42_466c_9c01_fed23315a9b7);
-
-/// The OASIS id of the TLP 2.0 marking definition for `tlp`.
-pub fn tlp_marking_id(tlp: Tlp) -> &'static str {
-    match tlp {
-        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-    }
-}
-
-/// The OASIS TLP 2.0 marking definition object for `tlp`.
-pub fn tlp_marking(tlp: Tlp) -> Value {
-    json!({
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": tlp_marking_id(tlp),
-        "created": TLP_2_CREATED,
-        "name": format!("TLP:{}", tlp.as_str()),
-        "extensions": {
-            TLP_2_EXTENSION_ID: {
-                "extension_type": "property-extension",
-                "tlp_2_0": tlp.as_str().to_lowercase(),
-            }
-        }
-    })
-}
 
 /// The producer named when the user names none; it is described as a system, not an
 /// organization.
@@ -69,58 +29,6 @@ pub struct StixOptions {
     pub tlp: Tlp,
     /// The time of the bundle (also `first_observed`, as logs carry no common time format).
     pub created: Timestamp,
-}
-
-/// RFC 3339 in UTC with milliseconds, as STIX examples write timestamps.
-pub fn stix_time(time: Timestamp) -> String {
-    format!(
-        "{}.{:03}Z",
-        time.strftime("%Y-%m-%dT%H:%M:%S"),
-        time.subsec_millisecond().max(0)
-    )
-}
-
-fn random_id(kind: &str) -> String {
-    format!("{kind}--{}", Uuid::new_v4())
-}
-
-/// A cyber-observable id from its id-contributing properties (STIX 2.1 section 2.9).
-fn observable_id(kind: &str, contributing: &Value) -> String {
-    let canonical = serde_json::to_string(contributing).expect("JSON values serialize");
-    format!(
-        "{kind}--{}",
-        Uuid::new_v5(&SCO_NAMESPACE, canonical.as_bytes())
-    )
-}
-
-/// Quotes a value for a STIX pattern string literal.
-fn pattern_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
-/// The part of a callback host an indicator can match: an IP address, or the domain left of
-/// which every label with a lookup (`${env:USER}.x.attacker.example`) is dropped.
-pub fn indicator_host(host: &str) -> Option<(&'static str, String)> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        let kind = if ip.is_ipv4() {
-            "ipv4-addr"
-        } else {
-            "ipv6-addr"
-        };
-        return Some((kind, ip.to_string()));
-    }
-    let labels: Vec<&str> = host.split('.').collect();
-    let keep = labels
-        .iter()
-        .rposition(|l| {
-            !l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map_or(0, |i| i + 1);
-    let domain = labels[keep..].join(".").to_ascii_lowercase();
-    let valid = labels.len() - keep >= 2 && labels[keep..].iter().all(|l| !l.is_empty());
-    valid.then_some(("domain-name", domain))
 }
 
 fn host_description(host: &str, target: &TargetTally) -> String {
@@ -294,6 +202,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
 mod tests {
     use super::*;
     use crate::hunt::Hunter;
+    use uuid::Uuid;
 
     fn tally(lines: &[&str]) -> Tally {
         let mut tally = Tally::default();
@@ -303,25 +212,6 @@ mod tests {
             }
         }
         tally
-    }
-
-    #[test]
-    fn hosts_become_matchable_values() {
-        assert_eq!(
-            indicator_host("evil.example"),
-            Some(("domain-name", "evil.example".into()))
-        );
-        assert_eq!(
-            indicator_host("${env:user}.x.Attacker.example"),
-            Some(("domain-name", "x.attacker.example".into()))
-        );
-        assert_eq!(
-            indicator_host("1.2.3.4"),
-            Some(("ipv4-addr", "1.2.3.4".into()))
-        );
-        assert_eq!(indicator_host("[::1]"), Some(("ipv6-addr", "::1".into())));
-        assert_eq!(indicator_host("${hostName}"), None);
-        assert_eq!(indicator_host("localhost"), None);
     }
 
     #[test]
@@ -372,10 +262,5 @@ mod tests {
         let report = of("report").next().unwrap();
         assert_eq!(report["created"], "2026-11-23T11:27:18.500Z");
         assert!(report["object_refs"].as_array().unwrap().len() >= 8);
-    }
-
-    #[test]
-    fn pattern_literals_are_escaped() {
-        assert_eq!(pattern_literal(r"a'b\c"), r"'a\'b\\c'");
     }
 }

@@ -107,14 +107,32 @@ pub async fn read_report(state: &AppState, actor: &Actor, id: &str) -> AppResult
         return Err(AppError::NotFound("report"));
     }
     let report = state.store.report(id).await?;
+    check_report_read(state, actor, &report).await?;
+    Ok(report)
+}
+
+async fn check_report_read(state: &AppState, actor: &Actor, report: &Report) -> AppResult<()> {
     match actor.can_read_report(&report.reporter_org_id, report.state) {
-        Ok(()) => Ok(report),
+        Ok(()) => Ok(()),
         Err(Denied::Hidden) if report.state != ReportState::Draft => {
-            let participant = is_participant(state, actor, &report).await?;
+            let participant = is_participant(state, actor, report).await?;
             actor.can_read_shared(report.content.tlp, participant)?;
-            Ok(report)
+            Ok(())
         }
         Err(denied) => Err(denied.into()),
+    }
+}
+
+/// Whether the caller may read `report` under the same rules as [`read_report`].
+pub(crate) async fn may_read_report(
+    state: &AppState,
+    actor: &Actor,
+    report: &Report,
+) -> AppResult<bool> {
+    match check_report_read(state, actor, report).await {
+        Ok(()) => Ok(true),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -227,6 +227,7 @@ impl TestApp {
     /// Sends a raw request.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
         let cve_services = req.uri().path().starts_with("/cve-services/");
+        let taxii = req.uri().path().starts_with("/taxii2/");
         let res = vulnshare_server::router(self.state.clone())
             .oneshot(req)
             .await
@@ -250,10 +251,16 @@ impl TestApp {
                 "{body}"
             );
         } else if status.is_client_error() || status.is_server_error() {
+            // TAXII answers with TAXII error messages, everything else with problem+json.
+            let expected = if taxii {
+                "application/taxii+json;version=2.1"
+            } else {
+                "application/problem+json"
+            };
             assert_eq!(
                 content_type.as_deref(),
-                Some("application/problem+json"),
-                "errors are problem+json: {status} {bytes:?}"
+                Some(expected),
+                "errors are {expected}: {status} {bytes:?}"
             );
         }
         let json = if bytes.is_empty() {
