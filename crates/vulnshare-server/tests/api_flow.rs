@@ -499,3 +499,44 @@ async fn tokens_expire_are_revocable_and_scoped() {
     })
     .await;
 }
+
+/// Reports without and with a CVSS score, alternately, on the same pooled connections: a NULL
+/// score must not fix the parameter type of the cached statement (it once did on PostgreSQL).
+#[tokio::test]
+async fn reports_with_and_without_a_score_alternate() {
+    TestApp::each(|app| async move {
+        let a = app
+            .member("Vendor A", OrganizationKind::Provider, &[Role::Member])
+            .await;
+        for i in 0..8 {
+            let threat = json!({"kind": "threat", "title": format!("Scanning {i}"), "tlp": "GREEN",
+                "technical_characteristics": "x", "aliases": ["CVE-2021-44228"],
+                "aware_at": "2021-12-09T07:00:00Z"});
+            let (s, r) = app
+                .call(
+                    "POST",
+                    "/api/v1/reports?submit=true",
+                    Some(&a.token),
+                    Some(threat),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+            let mut scored = log4shell_report();
+            scored["title"] = format!("Log4Shell {i}").into();
+            let (s, r) = app
+                .call(
+                    "POST",
+                    "/api/v1/reports?submit=true",
+                    Some(&a.token),
+                    Some(scored),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+            assert_eq!(
+                r["report"]["id"].as_str().map(|id| id.starts_with("VS-")),
+                Some(true)
+            );
+        }
+    })
+    .await;
+}

@@ -106,7 +106,7 @@ impl WriteTx {
         };
         sqlx::query(
             "INSERT INTO reports (id, reporter_org_id, created_by, kind, state, tlp, title, cvss_score, content, content_hash, aware_at, received_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9, $10, $11, $12, $13, $13)",
         )
         .bind(&r.id)
         .bind(&r.reporter_org_id)
@@ -115,7 +115,7 @@ impl WriteTx {
         .bind(state.as_str())
         .bind(content.tlp.as_str())
         .bind(&content.title)
-        .bind(content.cvss().map(|c| c.score))
+        .bind(cvss_score_param(content))
         .bind(to_json(content))
         .bind(content.content_hash())
         .bind(content.aware_at.map(ts))
@@ -174,12 +174,12 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = $4, content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9",
+            "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = CAST($4 AS DOUBLE PRECISION), content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9",
         )
         .bind(content.kind.as_str())
         .bind(content.tlp.as_str())
         .bind(&content.title)
-        .bind(content.cvss().map(|c| c.score))
+        .bind(cvss_score_param(content))
         .bind(to_json(content))
         .bind(content.content_hash())
         .bind(content.aware_at.map(ts))
@@ -328,4 +328,13 @@ impl Sql {
         self.sql
             .push_str(&clause.replace('?', &format!("${}", self.values.len())));
     }
+}
+
+/// The CVSS score as a text parameter cast to DOUBLE PRECISION in SQL. sqlx's Any driver sends a
+/// NULL `f64` to PostgreSQL as a `float4` parameter, and a statement prepared that way on a pooled
+/// connection then refuses a later non-NULL `float8` ("incorrect binary data format"); a text
+/// parameter has the same type whether or not it is NULL. Rust prints `f64` so that it parses
+/// back to the same value.
+fn cvss_score_param(content: &ReportContent) -> Option<String> {
+    content.cvss().map(|c| c.score.to_string())
 }
