@@ -14,6 +14,11 @@ if [ "${1:-}" = --install ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check \
     'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' \
     'cvelib' 'taxii2-client' 'stix2-validator'
+  # The official OSV JSON schema, as the PyPI package `osv` bundles ossf/osv-schema.
+  "$venv/bin/pip" download -q --disable-pip-version-check --no-deps 'osv==0.0.22' -d "$venv/osv-wheel"
+  "$venv/bin/python" -c 'import sys, zipfile, glob
+z = zipfile.ZipFile(glob.glob(sys.argv[1] + "/osv-*.whl")[0])
+open(sys.argv[2], "wb").write(z.read("osv/osv-schema/validation/schema.json"))' "$venv/osv-wheel" "$venv/osv-schema.json"
   exit 0
 fi
 cargo build -q -p vulnshare   # the scripts below start and call target/debug/vulnshare
@@ -25,6 +30,10 @@ run() { # name, command…
 if [ -x "$venv/bin/pip-audit" ]; then
   run "pip-audit finds the platform's advisories" env PIP_AUDIT="$venv/bin/pip-audit" bash scripts/check-pip-audit.sh
 else skipped=$((skipped+1)); echo "interop skipped: pip-audit (run scripts/interop.sh --install)"; fi
+if [ -f "$venv/osv-schema.json" ]; then
+  run "OSV export (official OSV schema)" "$venv/bin/python" scripts/check-osv-schema.py "$venv/osv-schema.json" \
+    crates/vulnshare-formats/tests/fixtures/osv/VS-2021-00001.json
+else skipped=$((skipped+1)); echo "interop skipped: official OSV schema (run scripts/interop.sh --install)"; fi
 if command -v gpg >/dev/null 2>&1; then
   run "gpg verifies the CSAF provider's OpenPGP signatures" bash scripts/check-csaf-pgp.sh
 else skipped=$((skipped+1)); echo "interop skipped: CSAF OpenPGP signatures (no gpg)"; fi
