@@ -21,7 +21,10 @@ z = zipfile.ZipFile(glob.glob(sys.argv[1] + "/osv-*.whl")[0])
 open(sys.argv[2], "wb").write(z.read("osv/osv-schema/validation/schema.json"))' "$venv/osv-wheel" "$venv/osv-schema.json"
   exit 0
 fi
-cargo build -q -p vulnshare   # the scripts below start and call target/debug/vulnshare
+# The scripts below start and call target/debug/vulnshare. Building it as part of the workspace's
+# test build (the same package selection and features as scripts/test.sh) reuses that build instead
+# of compiling the server a second time with other features.
+cargo nextest run -q --workspace --no-run
 passed=0; failed=0; skipped=0
 run() { # name, command…
   local name=$1; shift
@@ -40,9 +43,9 @@ else skipped=$((skipped+1)); echo "interop skipped: CSAF OpenPGP signatures (no 
 if [ -x "$venv/bin/cve" ]; then
   run "cvelib reserves, publishes and rejects CVE ids" env CVE_BIN="$venv/bin/cve" bash scripts/check-cvelib.sh
 else skipped=$((skipped+1)); echo "interop skipped: cvelib (run scripts/interop.sh --install)"; fi
-export VULNSHARE_CSAF_OUT="$PWD/target/csaf-out"
-mkdir -p "$VULNSHARE_CSAF_OUT"
-cargo nextest run -p vulnshare-formats -p vulnshare-server --no-fail-fast -E 'test(exports_are_written_for_the_external_validator) | test(osv_queries_find_published_advisories_and_respect_tlp)' >/dev/null 2>&1 || true
+export VULNSHARE_CSAF_OUT="$PWD/target/csaf-out" VULNSHARE_SBOM_OUT="$PWD/target/sbom-out"
+rm -rf "$VULNSHARE_SBOM_OUT"; mkdir -p "$VULNSHARE_CSAF_OUT" "$VULNSHARE_SBOM_OUT"
+cargo nextest run --workspace --no-fail-fast -E 'test(exports_are_written_for_the_external_validator) | test(osv_queries_find_published_advisories_and_respect_tlp) | test(uploaded_sboms_export_as_cyclonedx_and_spdx_with_the_same_packages)' >/dev/null 2>&1 || true
 if command -v npm >/dev/null 2>&1; then
   run "CSAF validator (npm @secvisogram/csaf-validator-lib)" bash scripts/check-csaf.sh
 else skipped=$((skipped+1)); echo "interop skipped: npm CSAF validator (no npm)"; fi
@@ -51,6 +54,8 @@ if [ -x "$venv/bin/csaf" ]; then
     crates/vulnshare-formats/tests/fixtures/csaf/*.json "$VULNSHARE_CSAF_OUT"/*.json
   run "SBOM fixtures (cyclonedx-python-lib, spdx-tools)" "$venv/bin/python" scripts/check-sbom.py validate \
     crates/vulnshare-formats/tests/fixtures/sbom/*.json
+  run "SBOM round trip: the platform's CycloneDX/SPDX exports of uploaded SBOMs (cyclonedx-python-lib, spdx-tools)" \
+    "$venv/bin/python" scripts/check-sbom.py roundtrip "$VULNSHARE_SBOM_OUT" crates/vulnshare-formats/tests/fixtures/sbom
   # The scanner's CycloneDX 1.6 output on its generated corpus, checked by cyclonedx-python-lib.
   scan_dir=$(mktemp -d)
   target/debug/vulnshare scan --write-corpus "$scan_dir/corpus" >/dev/null
@@ -58,7 +63,7 @@ if [ -x "$venv/bin/csaf" ]; then
   run "vulnshare scan CycloneDX output (cyclonedx-python-lib)" "$venv/bin/python" scripts/check-sbom.py validate \
     "$scan_dir/bom.json"
   rm -rf "$scan_dir"
-else skipped=$((skipped+3)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
+else skipped=$((skipped+4)); echo "interop skipped: PyPI csaf and SBOM tools (run scripts/interop.sh --install)"; fi
 if "$venv/bin/python" -c 'import taxii2client, stix2validator' 2>/dev/null; then
   run "TAXII 2.1 (taxii2-client) and STIX 2.1 (stix2-validator)" env VENV="$venv" bash scripts/check-taxii.sh
 else skipped=$((skipped+1)); echo "interop skipped: taxii2-client and stix2-validator (run scripts/interop.sh --install)"; fi
