@@ -5,6 +5,10 @@
                                cyclonedx-python-lib, SPDX 2.3 JSON via spdx-tools) into DIR
   check-sbom.py validate FILE… validate each file: CycloneDX against its spec version's JSON
                                schema (cyclonedx-python-lib), SPDX with spdx-tools' validator
+  check-sbom.py roundtrip DIR ORIGINALS
+                               for each DIR/NAME.as-FORMAT.json (the platform's export of the
+                               uploaded ORIGINALS/NAME.json): validate it as above and check
+                               that it names the same packages (purls, read by the same tools)
 
 Needs: pip install cyclonedx-python-lib[json-validation] spdx-tools
 The generated files are deterministic (fixed serial numbers and timestamps); the Rust tests in
@@ -148,7 +152,50 @@ def validate(files):
     return 1 if failed else 0
 
 
+def purls(path):
+    """The set of package purls in an SBOM, as cyclonedx-python-lib or spdx-tools reads it."""
+    from packageurl import PackageURL
+    doc = json.loads(Path(path).read_text())
+    found = set()
+    if "bomFormat" in doc:
+        from cyclonedx.model.bom import Bom
+        bom = Bom.from_json(doc)  # type: ignore[attr-defined]
+        stack = list(bom.components)
+        while stack:
+            c = stack.pop()
+            if c.purl is not None:
+                found.add(c.purl.to_string())
+            stack.extend(c.components)
+    else:
+        from spdx_tools.spdx.parser.parse_anything import parse_file
+        for p in parse_file(str(path)).packages:
+            for ref in p.external_references:
+                if ref.reference_type == "purl":
+                    found.add(PackageURL.from_string(ref.locator).to_string())
+    return found
+
+
+def roundtrip(directory, originals):
+    exports = sorted(Path(directory).glob("*.as-*.json"))
+    if not exports:
+        print(f"no exports (*.as-*.json) in {directory}")
+        return 1
+    failed = validate([str(e) for e in exports])
+    for e in exports:
+        original = Path(originals) / (e.name.split(".as-")[0] + ".json")
+        want, got = purls(original), purls(e)
+        if want != got:
+            print(f"{e.name}: packages differ from {original.name}: "
+                  f"missing {sorted(want - got)}, extra {sorted(got - want)}")
+            failed = 1
+        else:
+            print(f"{e.name}: the same {len(got)} packages as {original.name}")
+    return 1 if failed else 0
+
+
 def main(argv):
+    if len(argv) == 3 and argv[0] == "roundtrip":
+        return roundtrip(argv[1], argv[2])
     if len(argv) >= 2 and argv[0] == "generate":
         generate(argv[1])
         return 0

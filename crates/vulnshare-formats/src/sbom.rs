@@ -8,6 +8,7 @@
 //! edges) and errors carry the JSON path of the first problem.
 
 pub mod cyclonedx;
+pub mod export;
 pub mod spdx;
 
 use std::str::FromStr;

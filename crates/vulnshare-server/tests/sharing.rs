@@ -246,3 +246,123 @@ async fn bad_sboms_are_refused_with_the_path_of_the_problem() {
     })
     .await;
 }
+
+/// An SBOM uploaded in one format comes back out in either: the tool-made CycloneDX and SPDX
+/// fixtures, uploaded, then exported as CycloneDX 1.6 and SPDX 2.3, name the same packages.
+#[tokio::test]
+async fn uploaded_sboms_export_as_cyclonedx_and_spdx_with_the_same_packages() {
+    use vulnshare_formats::sbom::{SbomLimits, parse_sbom};
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vulnshare-formats/tests/fixtures/sbom"
+    );
+    let packages = |bytes: &[u8]| {
+        let mut parts: Vec<_> = parse_sbom(bytes, &SbomLimits::default())
+            .unwrap()
+            .components
+            .iter()
+            .filter_map(|c| c.purl_parts())
+            .map(|(e, n, v)| (e.as_str(), n, v))
+            .collect();
+        parts.sort();
+        parts
+    };
+    TestApp::each(|app| async move {
+        let vendor = app
+            .member("Vendor", OrganizationKind::Provider, &[Role::Member])
+            .await;
+        let p = product(&app, &vendor, "payments-gateway").await;
+        for fixture in ["cyclonedx-1.4.json", "cyclonedx-1.6.json", "spdx-2.3.json"] {
+            let original = std::fs::read(format!("{fixtures}/{fixture}")).unwrap();
+            let body: Value = serde_json::from_slice(&original).unwrap();
+            let (s, up) = app
+                .call(
+                    "POST",
+                    &format!("/api/v1/products/{p}/sboms?version=4.2.0"),
+                    Some(&vendor.token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{fixture}: {up}");
+            let sbom_id = up["sbom"]["id"].as_str().unwrap();
+            let (s, stored) = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/products/{p}/sboms/{sbom_id}"),
+                    Some(&vendor.token),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{stored}");
+            assert_eq!(
+                stored["components"].as_array().unwrap().len() as i64,
+                stored["sbom"]["component_count"].as_i64().unwrap()
+            );
+            for (format, marker) in [("cyclonedx", "bomFormat"), ("spdx", "spdxVersion")] {
+                let (s, doc) = app
+                    .call(
+                        "GET",
+                        &format!("/api/v1/products/{p}/sboms/{sbom_id}?format={format}"),
+                        Some(&vendor.token),
+                        None,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{doc}");
+                assert!(doc.get(marker).is_some(), "{format}: {doc}");
+                assert_eq!(
+                    packages(doc.to_string().as_bytes()),
+                    packages(&original),
+                    "{fixture} exported as {format}"
+                );
+                // scripts/interop.sh checks these with cyclonedx-python-lib and spdx-tools.
+                if let Ok(dir) = std::env::var("VULNSHARE_SBOM_OUT") {
+                    let stem = fixture.trim_end_matches(".json");
+                    std::fs::write(
+                        format!("{dir}/{stem}.as-{format}.json"),
+                        serde_json::to_vec_pretty(&doc).unwrap(),
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        let (s, e) = app
+            .call(
+                "GET",
+                &format!("/api/v1/products/{p}/sboms/sbom_nope"),
+                Some(&vendor.token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        let (_, list) = app
+            .call(
+                "GET",
+                &format!("/api/v1/products/{p}/sboms"),
+                Some(&vendor.token),
+                None,
+            )
+            .await;
+        let sbom_id = list["items"][0]["id"].as_str().unwrap();
+        let (s, e) = app
+            .call(
+                "GET",
+                &format!("/api/v1/products/{p}/sboms/{sbom_id}?format=swid"),
+                Some(&vendor.token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        // The SBOM is reachable only under its own product.
+        let other = product(&app, &vendor, "other-box").await;
+        let (s, _) = app
+            .call(
+                "GET",
+                &format!("/api/v1/products/{other}/sboms/{sbom_id}"),
+                Some(&vendor.token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    })
+    .await;
+}

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use vulnshare_core::package::Ecosystem;
 
 use crate::codec::{from_ts, new_id, ts};
@@ -126,6 +127,31 @@ impl WriteTx {
     }
 }
 
+fn sbom_record(row: &AnyRow) -> Result<SbomRecord> {
+    Ok(SbomRecord {
+        id: row.try_get("id")?,
+        product_id: row.try_get("product_id")?,
+        organization_id: row.try_get("organization_id")?,
+        product_version: row.try_get("product_version")?,
+        format: row.try_get("format")?,
+        spec_version: row.try_get("spec_version")?,
+        component_count: row.try_get("component_count")?,
+        uploaded_at: from_ts(row.try_get("uploaded_at")?)?,
+    })
+}
+
+fn stored_component(row: &AnyRow) -> Result<StoredComponent> {
+    let eco: String = row.try_get("ecosystem")?;
+    Ok(StoredComponent {
+        position: row.try_get("position")?,
+        ecosystem: Ecosystem::parse(&eco)
+            .ok_or_else(|| StoreError::Corrupt(format!("ecosystem {eco:?}")))?,
+        name: row.try_get("name")?,
+        version: row.try_get("version")?,
+        purl: row.try_get("purl")?,
+    })
+}
+
 /// A new SBOM id.
 pub fn new_sbom_id() -> String {
     new_id("sbom")
@@ -138,20 +164,24 @@ impl Store {
             .bind(product_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SbomRecord {
-                    id: row.try_get("id")?,
-                    product_id: row.try_get("product_id")?,
-                    organization_id: row.try_get("organization_id")?,
-                    product_version: row.try_get("product_version")?,
-                    format: row.try_get("format")?,
-                    spec_version: row.try_get("spec_version")?,
-                    component_count: row.try_get("component_count")?,
-                    uploaded_at: from_ts(row.try_get("uploaded_at")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(sbom_record).collect()
+    }
+
+    /// One SBOM's record and its stored components, in document order.
+    pub async fn sbom(&self, id: &str) -> Result<(SbomRecord, Vec<StoredComponent>)> {
+        let record = sqlx::query("SELECT id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_at FROM sboms WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("sbom"))?;
+        let rows = sqlx::query("SELECT position, ecosystem, name, version, purl FROM sbom_components WHERE sbom_id = $1 ORDER BY position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            sbom_record(&record)?,
+            rows.iter().map(stored_component).collect::<Result<_>>()?,
+        ))
     }
 
     /// Components of every SBOM naming one of `packages` (ecosystem, name), with the SBOM's
@@ -171,29 +201,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                let eco: String = row.try_get("ecosystem")?;
-                Ok((
-                    SbomRecord {
-                        id: row.try_get("id")?,
-                        product_id: row.try_get("product_id")?,
-                        organization_id: row.try_get("organization_id")?,
-                        product_version: row.try_get("product_version")?,
-                        format: row.try_get("format")?,
-                        spec_version: row.try_get("spec_version")?,
-                        component_count: row.try_get("component_count")?,
-                        uploaded_at: from_ts(row.try_get("uploaded_at")?)?,
-                    },
-                    StoredComponent {
-                        position: row.try_get("position")?,
-                        ecosystem: Ecosystem::parse(&eco)
-                            .ok_or_else(|| StoreError::Corrupt(format!("ecosystem {eco:?}")))?,
-                        name: row.try_get("name")?,
-                        version: row.try_get("version")?,
-                        purl: row.try_get("purl")?,
-                    },
-                ))
-            })
+            .map(|row| Ok((sbom_record(row)?, stored_component(row)?)))
             .collect()
     }
 

@@ -2,8 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -13,6 +13,7 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query};
 use crate::service::{self, Withdrawal};
+use vulnshare_formats::sbom::export::{self, ExportComponent, ExportSubject};
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +96,69 @@ pub(crate) async fn list_sboms(
     Ok(axum::Json(
         json!({"items": state.store.sboms_of_product(&id).await?}),
     ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SbomQuery {
+    format: Option<String>,
+}
+
+/// `GET /products/{id}/sboms/{sbom_id}`: the stored SBOM (record and components) as JSON, or
+/// with `?format=cyclonedx|spdx` exported as a CycloneDX 1.6 or SPDX 2.3 document.
+pub(crate) async fn sbom(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, sbom_id)): Path<(String, String)>,
+    Query(q): Query<SbomQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let product = state
+        .store
+        .product(&id)
+        .await
+        .map_err(|_| AppError::NotFound("product"))?;
+    caller.actor.can_read_products(&product.organization_id)?;
+    let (record, components) = match state.store.sbom(&sbom_id).await {
+        Ok(found) if found.0.product_id == product.id => found,
+        Ok(_) | Err(vulnshare_store::StoreError::NotFound(_)) => {
+            return Err(AppError::NotFound("sbom"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Some(format) = q.format else {
+        return Ok(axum::Json(json!({"sbom": record, "components": components})).into_response());
+    };
+    let organization = state.store.organization(&record.organization_id).await?;
+    let base = super::csaf::base_url(&headers);
+    let subject = ExportSubject {
+        sbom_id: &record.id,
+        product: &product.name,
+        product_version: &record.product_version,
+        supplier: &organization.name,
+        created: state.clock.now(),
+        base_url: &base,
+    };
+    let exported: Vec<ExportComponent> = components
+        .into_iter()
+        .map(|c| ExportComponent {
+            name: c.name,
+            version: c.version,
+            purl: c.purl,
+        })
+        .collect();
+    let (document, content_type) = match format.as_str() {
+        "cyclonedx" => (
+            export::to_cyclonedx(&subject, &exported),
+            "application/vnd.cyclonedx+json; version=1.6",
+        ),
+        "spdx" => (
+            export::to_spdx(&subject, &exported),
+            "application/spdx+json",
+        ),
+        _ => return Err(AppError::field("format", "must be cyclonedx or spdx")),
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], axum::Json(document)).into_response())
 }
 
 pub(crate) async fn exposures(
