@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Interop check: the real `cve` client of cvelib (PyPI), pointed at vulnshare's CVE
 # Services-compatible API, reserves ids, publishes a record from a JSON file, updates and shows
-# it, rejects other reserved ids (with and without a record) and reads the quota, organization
-# and user. The CNA, its administrator and API key are made with `vulnshare admin` on a fresh
-# SQLite database. Needs a built `vulnshare` binary (VULNSHARE_BIN, default
+# it, rejects other reserved ids (with and without a record), reads the quota, organization
+# and user, transfers an id to another CNA and counts records. The CNAs, the administrator and
+# API key are made with `vulnshare admin` on a fresh SQLite database. Needs a built `vulnshare` binary (VULNSHARE_BIN, default
 # target/debug/vulnshare) and `cve` on PATH (or CVE_BIN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,9 @@ data=(--data-dir "$work/data")
 VULNSHARE_USER_PASSWORD='a long enough password' "$BIN" admin create-user "${data[@]}" --org "Example CNA" \
   --email cna-admin@example.org --display-name "Casey Admin" --role org_admin --role member > /dev/null
 "$BIN" admin set-cna "${data[@]}" --org "Example CNA" --short-name example_cna --id-quota 10 > /dev/null
+# A second CNA, to receive a transferred id.
+"$BIN" admin create-org "${data[@]}" --name "Receiving CNA" --kind provider --country FR > /dev/null
+"$BIN" admin set-cna "${data[@]}" --org "Receiving CNA" --short-name receiving_cna --id-quota 5 > /dev/null
 key=$("$BIN" admin create-token "${data[@]}" --email cna-admin@example.org --name cve-services \
   --scope read --scope write --scope admin)
 
@@ -79,6 +82,17 @@ out=$(cve org)
 check "cve org shows the organization" contains "$out" "Example CNA — example_cna"
 out=$(cve user)
 check "cve user shows the user as ADMIN" contains "$out" "Roles:	ADMIN"
+
+# Transfer a fresh id to the other CNA; it leaves this CNA's list.
+new_id=$(cve reserve 1 | grep -oE 'CVE-[0-9]{4}-[0-9]+' | head -1)
+out=$(cve transfer "$new_id" -n receiving_cna)
+check "cve transfer gives the id to the other CNA" contains "$out" "Owning CNA:	receiving_cna"
+out=$(cve list --state RESERVED)
+check "the transferred id left this CNA's list" contains "$out" "No CVEs found..."
+out=$(cve count)
+check "cve count counts published and rejected records" contains "$out" "Total CVE records: 3"
+out=$(cve count --state published)
+check "cve count --state published" contains "$out" "Total CVE records in PUBLISHED state: 1"
 
 # A wrong key is refused with CVE Services' error body.
 out=$(CVE_API_KEY=vs_0000000000000000000000000000000000000000000000000000000000000000 "$CVE_BIN" list 2>&1 || true)

@@ -403,6 +403,13 @@ fn operation(
             None,
             false,
         ),
+        ("GET", "/api/v1/products/{id}/sboms/{sbom_id}") => (
+            "One uploaded SBOM with its components, or with ?format=cyclonedx|spdx exported as CycloneDX 1.6 or SPDX 2.3 JSON",
+            None,
+            "200",
+            None,
+            false,
+        ),
         ("GET", "/api/v1/organizations/{id}/exposures") => (
             "Where the organization's SBOMs are affected by advisories",
             None,
@@ -508,6 +515,13 @@ fn operation(
             None,
             true,
         ),
+        ("GET", "/cve-services/api/cve_count") => (
+            "CVE Services: how many PUBLISHED and REJECTED records there are (state)",
+            None,
+            "200",
+            None,
+            true,
+        ),
         (_, p) if p.starts_with("/cve-services/api/") => {
             (cve_services_summary(method, p), None, "200", None, false)
         }
@@ -530,7 +544,7 @@ fn cve_services_summary(method: &str, path: &str) -> &'static str {
         }
         ("GET", "/cve-id/{id}") => "CVE Services: one CVE id (RESERVED ones to their owner only)",
         ("PUT", "/cve-id/{id}") => {
-            "CVE Services: reject or un-reject an id without a record (state)"
+            "CVE Services: reject or un-reject an id without a record (state), or transfer it to another CNA (org)"
         }
         ("GET", "/cve/{id}") => {
             "CVE Services: the CVE JSON 5.1 record of a published or rejected id"
@@ -661,6 +675,7 @@ pub fn document() -> Value {
             "id",
             "org_id",
             "attachment_id",
+            "sbom_id",
             "year",
             "file",
             "short_name",

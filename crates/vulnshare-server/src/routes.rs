@@ -89,6 +89,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/advisories/{id}/withdraw"),
     ("GET", "/api/v1/products/{id}/sboms"),
     ("POST", "/api/v1/products/{id}/sboms"),
+    ("GET", "/api/v1/products/{id}/sboms/{sbom_id}"),
     ("GET", "/api/v1/organizations/{id}/exposures"),
     ("GET", "/api/v1/subscriptions"),
     ("POST", "/api/v1/subscriptions"),
@@ -106,6 +107,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/osv/v1/vulns/{id}"),
     ("GET", "/osv/v1/ecosystems/{id}/all.zip"),
     ("GET", "/cve-services/api/health-check"),
+    ("GET", "/cve-services/api/cve_count"),
     ("POST", "/cve-services/api/cve-id"),
     ("GET", "/cve-services/api/cve-id"),
     ("GET", "/cve-services/api/cve-id/{id}"),
@@ -241,6 +243,7 @@ pub(crate) fn router(state: AppState) -> Router {
                 .post(advisories::upload_sbom)
                 .layer(DefaultBodyLimit::max(crate::service::MAX_SBOM_BYTES)),
         )
+        .route("/products/{id}/sboms/{sbom_id}", get(advisories::sbom))
         .route("/organizations/{id}/exposures", get(advisories::exposures))
         .route(
             "/subscriptions",
@@ -263,6 +266,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound("route") });
     let cve_services = Router::new()
         .route("/health-check", get(cve_services::health_check))
+        .route("/cve_count", get(cve_services::count))
         .route(
             "/cve-id",
             get(cve_services::list_ids).post(cve_services::reserve),

@@ -24,6 +24,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/receipts/verify"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/cve-services/api/health-check"),
+    ("GET", "/cve-services/api/cve_count"),
     ("GET", "/taxii2/"),
     ("GET", "/taxii2/api1/"),
 ];
@@ -76,6 +77,16 @@ async fn another_organization_is_refused_on_every_route() {
         let (_, product) = app
             .call("POST", &format!("/api/v1/organizations/{}/products", a.org.id), Some(&a.token), Some(json!({"name": "A Gateway", "model": "G1", "versions": ["1.0"]})))
             .await;
+        let (s, sbom) = app
+            .call(
+                "POST",
+                &format!("/api/v1/products/{}/sboms?version=1.0", product["id"].as_str().unwrap()),
+                Some(&a.token),
+                Some(json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "library", "name": "secret-lib", "version": "1.0", "purl": "pkg:npm/secret-lib@1.0"}]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{sbom}");
+        let a_sbom = sbom["sbom"]["id"].as_str().unwrap().to_owned();
         let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&a.token), Some(log4shell_report())).await;
         let report_id = filed["report"]["id"].as_str().unwrap().to_owned();
         let (_, me) = app.call("GET", "/api/v1/me", Some(&a.token), None).await;
@@ -213,6 +224,11 @@ async fn another_organization_is_refused_on_every_route() {
                     format!("{}?version=1.0", path.replace("{id}", product["id"].as_str().unwrap())),
                     Expect::Refused,
                     Some(json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []})),
+                ),
+                ("GET", "/api/v1/products/{id}/sboms/{sbom_id}") => (
+                    format!("{}?format=spdx", path.replace("{id}", product["id"].as_str().unwrap()).replace("{sbom_id}", &a_sbom)),
+                    Expect::Refused,
+                    None,
                 ),
                 ("GET", "/api/v1/organizations/{id}/exposures") => (path.replace("{id}", &a.org.id), Expect::Refused, None),
                 ("POST", "/osv/v1/query") => (

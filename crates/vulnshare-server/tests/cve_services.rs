@@ -327,3 +327,138 @@ async fn cna_administrators_manage_users_and_api_keys() {
     })
     .await;
 }
+
+/// An id moves to another CNA only at its owner's request and only into quota; the new owner
+/// then holds it, the old one no longer does. Record counts are public, per state.
+#[tokio::test]
+async fn ids_transfer_between_cnas_and_records_are_counted() {
+    TestApp::each(|app| async move {
+        let (_, acme) = app.cna("Acme", "acme", 5).await;
+        let (_, other) = app.cna("Other", "other", 1).await;
+        let (s, body) = reserve(
+            &app,
+            &acme,
+            "amount=3&cve_year=2021&short_name=acme&batch_type=sequential",
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let seq = ids(&body);
+
+        // Only the owner may transfer (to anyone else a RESERVED id does not exist); the receiver
+        // must exist.
+        let (s, body) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?org=other", seq[0]),
+                Some(&other),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("CVE_ID_NOT_FOUND")),
+            "{body}"
+        );
+        let (s, body) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?org=nobody", seq[0]),
+                Some(&acme),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("ORG_DNE_PARAM")),
+            "{body}"
+        );
+        let (s, body) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?org=other&state=REJECTED", seq[0]),
+                Some(&acme),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+
+        let (s, body) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?org=other", seq[0]),
+                Some(&acme),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["updated"]["owning_cna"], "other", "{body}");
+        let (_, theirs) = app.call_cve("GET", "/cve-id", Some(&other), None).await;
+        assert_eq!(ids(&theirs), vec![seq[0].clone()]);
+        let (_, ours) = app.call_cve("GET", "/cve-id", Some(&acme), None).await;
+        assert_eq!(ids(&ours), seq[1..].to_vec());
+        let (s, _) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?state=REJECTED", seq[0]),
+                Some(&acme),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "the old owner lost it");
+        assert!(
+            audit_actions(&app, &seq[0])
+                .await
+                .contains(&"cve_id.transfer".to_owned())
+        );
+
+        // Other's quota of 1 is now full: a second RESERVED id cannot move there.
+        let (s, body) = app
+            .call_cve(
+                "PUT",
+                &format!("/cve-id/{}?org=other", seq[1]),
+                Some(&acme),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("NO_QUOTA_REMAINING")),
+            "{body}"
+        );
+
+        // Counts: public, PUBLISHED and REJECTED only.
+        let (s, body) = app
+            .call_cve(
+                "POST",
+                &format!("/cve/{}/cna", seq[1]),
+                Some(&acme),
+                Some(published()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .call_cve(
+                "POST",
+                &format!("/cve/{}/reject", seq[2]),
+                Some(&acme),
+                Some(rejected()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        for (query, want) in [("", 2), ("?state=PUBLISHED", 1), ("?state=rejected", 1)] {
+            let (s, body) = app
+                .call_cve("GET", &format!("/cve_count{query}"), None, None)
+                .await;
+            assert_eq!(
+                (s, body["totalCount"].as_i64()),
+                (StatusCode::OK, Some(want)),
+                "{query}: {body}"
+            );
+        }
+        let (s, body) = app
+            .call_cve("GET", "/cve_count?state=RESERVED", None, None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    })
+    .await;
+}

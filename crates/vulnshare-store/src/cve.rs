@@ -272,6 +272,26 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Gives `cve_id` to the organization `org_id` (a transfer between CNAs).
+    pub async fn set_cve_id_owner(
+        &mut self,
+        cve_id: &str,
+        org_id: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE cve_ids SET owning_org_id = $1, updated_at = $2 WHERE cve_id = $3")
+                .bind(org_id)
+                .bind(ts(now))
+                .bind(cve_id)
+                .execute(self.conn())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("CVE id"));
+        }
+        Ok(())
+    }
+
     /// Stores (or replaces) the CNA container of `cve_id`.
     pub async fn put_cve_record(&mut self, r: &StoredCveRecord) -> Result<()> {
         sqlx::query(
@@ -329,6 +349,17 @@ impl Store {
         .fetch_one(&self.pool)
         .await?
         .try_get("n")?)
+    }
+
+    /// How many ids across every CNA are in `state`.
+    pub async fn cve_count(&self, state: CveState) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM cve_ids WHERE state = $1")
+                .bind(state.as_str())
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?,
+        )
     }
 
     /// One CVE id.

@@ -344,18 +344,26 @@ pub(crate) async fn show_id(
     }))
 }
 
-/// `PUT /cve-id/{id}?state=REJECTED|RESERVED`: reject (or un-reject) an id without a record.
+/// `PUT /cve-id/{id}?state=REJECTED|RESERVED`: reject (or un-reject) an id without a record;
+/// `PUT /cve-id/{id}?org=SHORT_NAME`: transfer it to another CNA.
 pub(crate) async fn modify_id(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(id): Path<String>,
     query: RawQuery,
 ) -> CveResult<impl IntoResponse> {
-    if query.get("org").is_some() {
-        return Err(CveApiError::bad_input(
-            "org",
-            "transferring CVE ids to another CNA is not supported here",
-        ));
+    if let Some(to) = query.get("org") {
+        if query.get("state").is_some() {
+            return Err(CveApiError::bad_input(
+                "org",
+                "transfer an id or change its state, not both at once",
+            ));
+        }
+        let updated = cve::transfer(&state.store, &caller, &id, to, state.clock.now()).await?;
+        return Ok(axum::Json(json!({
+            "message": format!("{id} was successfully updated."),
+            "updated": owner_view(&updated),
+        })));
     }
     let Some(to) = query.get("state") else {
         return Err(CveApiError::bad_input(
@@ -368,6 +376,31 @@ pub(crate) async fn modify_id(
         "message": format!("{id} was successfully updated."),
         "updated": owner_view(&updated),
     })))
+}
+
+/// `GET /cve_count?state=PUBLISHED|REJECTED`: how many records there are across every CNA
+/// (both states without `state`). RESERVED ids are not counted: they are the CNAs' own business.
+pub(crate) async fn count(
+    State(state): State<AppState>,
+    query: RawQuery,
+) -> CveResult<impl IntoResponse> {
+    let states = match query.get("state").map(|s| s.to_ascii_uppercase()) {
+        None => vec![CveState::Published, CveState::Rejected],
+        Some(s) => match CveState::parse(&s) {
+            Some(st @ (CveState::Published | CveState::Rejected)) => vec![st],
+            _ => {
+                return Err(CveApiError::bad_input(
+                    "state",
+                    "only PUBLISHED and REJECTED records can be counted",
+                ));
+            }
+        },
+    };
+    let mut total = 0;
+    for st in states {
+        total += state.store.cve_count(st).await?;
+    }
+    Ok(axum::Json(json!({"totalCount": total})))
 }
 
 /// `GET /cve/{id}`: the full record of a published or rejected id.

@@ -479,6 +479,60 @@ pub async fn set_id_state(
     Ok(store.cve_id(&found.cve_id).await?)
 }
 
+/// Gives one of the caller's ids to the CNA `to` (`PUT /cve-id/{id}?org=…`). A RESERVED id
+/// counts against the receiving CNA's quota, so it must have room.
+pub async fn transfer(
+    store: &Store,
+    caller: &CnaActor,
+    id: &str,
+    to: &str,
+    now: Timestamp,
+) -> CveResult<StoredCveId> {
+    caller.require(TokenScope::Write)?;
+    let found = owned_id(store, caller, id).await?;
+    let receiver = match store.cna_by_short_name(to).await {
+        Ok(cna) => cna,
+        Err(StoreError::NotFound(_)) => {
+            return Err(CveApiError::new(
+                404,
+                "ORG_DNE_PARAM",
+                format!(
+                    "The organization '{to}' designated by the org query parameter does not exist."
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if receiver.organization_id == found.owning_org_id {
+        return Ok(found);
+    }
+    let mut tx = store.begin_write().await?;
+    if found.state == CveState::Reserved
+        && tx.reserved_cve_count(&receiver.organization_id).await? >= receiver.id_quota
+    {
+        return Err(CveApiError::new(
+            403,
+            "NO_QUOTA_REMAINING",
+            format!("The organization '{to}' has no remaining quota for a RESERVED id."),
+        ));
+    }
+    tx.set_cve_id_owner(&found.cve_id, &receiver.organization_id, now)
+        .await?;
+    tx.audit(
+        now,
+        audit_event(
+            Some(&caller.actor),
+            "cve_id.transfer",
+            "cve_id",
+            &found.cve_id,
+            json!({"from": caller.cna.short_name, "to": receiver.short_name}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(store.cve_id(&found.cve_id).await?)
+}
+
 /// The CNA `short_name`, if it is the caller's own (others are refused as CVE Services does).
 pub fn own_cna<'a>(caller: &'a CnaActor, short_name: &str) -> CveResult<&'a Cna> {
     caller.require(TokenScope::Read)?;
