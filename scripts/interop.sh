@@ -24,7 +24,7 @@ fi
 # The scripts below start and call target/debug/vulnshare. Building it as part of the workspace's
 # test build (the same package selection and features as scripts/test.sh) reuses that build instead
 # of compiling the server a second time with other features.
-cargo nextest run -q --workspace --no-run
+cargo nextest run --cargo-quiet --workspace --no-run
 passed=0; failed=0; skipped=0
 run() { # name, command…
   local name=$1; shift
