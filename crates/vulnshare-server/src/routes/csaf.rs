@@ -25,7 +25,7 @@ use crate::extract::Query;
 use crate::service;
 
 /// The base URL clients reached us under (CSAF needs absolute URLs).
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -77,7 +77,7 @@ fn year(a: &Advisory) -> i16 {
     a.published_at.to_zoned(TimeZone::UTC).year()
 }
 
-fn document(
+pub(crate) fn document(
     state: &AppState,
     base: &str,
     a: &Advisory,
