@@ -158,3 +158,21 @@ impl FromRequestParts<AppState> for MaybeCaller {
             .map(|c| MaybeCaller(Some(c)))
     }
 }
+
+/// The client's IP address as the listener saw it (`None` when the router runs without
+/// connection info, as in tests that call it directly). Proxy headers are not trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

@@ -7,6 +7,8 @@ use vulnshare_core::report::ReportContent;
 use vulnshare_core::token::{NewToken, TokenScope};
 use vulnshare_core::user::{NewUser, Role};
 
+use serde_json::json;
+
 use crate::AppState;
 use crate::error::AppResult;
 use crate::service::{self, TokenIssuer};
@@ -79,7 +81,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     }
     let now = state.clock.now();
     let mut accounts = Vec::new();
-    let mut alibaba: Option<Actor> = None;
+    let mut actors: std::collections::BTreeMap<&str, Actor> = std::collections::BTreeMap::new();
     for (name, kind, country, email, roles) in ORGS {
         let org = service::create_organization(
             &state.store,
@@ -117,16 +119,17 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
             now,
         )
         .await?;
-        if *name == "Alibaba Cloud" {
-            alibaba = Some(Actor {
+        actors.insert(
+            name,
+            Actor {
                 user_id: user.id.clone(),
                 org_id: org.id.clone(),
                 org_kind: org.kind,
                 membership_active: true,
                 roles: user.roles.clone(),
                 scopes: token.token.scopes.clone(),
-            });
-        }
+            },
+        );
         accounts.push(DemoAccount {
             organization: org.name,
             email: user.email,
@@ -134,13 +137,131 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
             token: token.secret,
         });
     }
-    if let Some(actor) = alibaba {
-        let content: ReportContent =
-            serde_json::from_str(LOG4SHELL_REPORT).expect("the demo report is valid JSON");
-        service::create_report(state, &actor, content, true).await?;
-    }
+    let content: ReportContent =
+        serde_json::from_str(LOG4SHELL_REPORT).expect("the demo report is valid JSON");
+    let log4shell = service::create_report(state, &actors["Alibaba Cloud"], content, true)
+        .await?
+        .report;
+    seed_sharing(state, &actors, &log4shell.id).await?;
     Ok(accounts)
 }
+
+fn from_json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).expect("the demo's fixed values deserialize")
+}
+
+/// Cases and advisories (one TLP:AMBER, one public TLP:CLEAR) and upstream notifications that
+/// leave one duty pending and one overdue, so every page of the web UI shows something real.
+async fn seed_sharing(
+    state: &AppState,
+    actors: &std::collections::BTreeMap<&str, Actor>,
+    log4shell_id: &str,
+) -> AppResult<()> {
+    let admin = &actors["Platform Operator"];
+    let asf = &actors["Apache Software Foundation"];
+    let now = state.clock.now();
+    // Log4Shell: an AMBER case with the upstream provider, and an AMBER advisory.
+    let case = service::open_case(
+        state,
+        admin,
+        from_json(json!({"title": "Log4Shell (CVE-2021-44228)", "report_ids": [log4shell_id], "tlp": "AMBER"})),
+    )
+    .await?;
+    service::add_participant(
+        state,
+        admin,
+        &case.id,
+        from_json(json!({"org_id": asf.org_id, "role": "upstream", "vulnerabilities": ["CVE-2021-44228"]})),
+    )
+    .await?;
+    service::post_message(
+        state,
+        admin,
+        &case.id,
+        from_json(json!({"body": "Please confirm the affected log4j-core versions and the planned fix release."})),
+    )
+    .await?;
+    service::publish(
+        state,
+        admin,
+        &case.id,
+        from_json(json!({"tlp": "AMBER", "summary": "Log4Shell: JNDI lookup RCE in log4j-core (members of the case)",
+            "details": "Log4j 2 evaluates JNDI lookups in logged messages.",
+            "remediation": "Upgrade log4j-core to 2.15.0 or later; remove JndiLookup.class meanwhile."})),
+    )
+    .await?;
+    // CVE-2021-45046: the provider's own report with a fix, published as TLP:CLEAR.
+    let content: ReportContent = serde_json::from_str(FOLLOW_UP_REPORT).expect("valid JSON");
+    let follow_up = service::create_report(state, asf, content, true)
+        .await?
+        .report;
+    for to in ["triaged", "coordinating"] {
+        service::transition(state, admin, &follow_up.id, from_json(json!({"to": to}))).await?;
+    }
+    service::transition(
+        state,
+        asf,
+        &follow_up.id,
+        from_json(json!({"to": "fix_available"})),
+    )
+    .await?;
+    let public_case = service::open_case(
+        state,
+        admin,
+        from_json(json!({"title": "Incomplete fix for CVE-2021-44228 (CVE-2021-45046)", "report_ids": [follow_up.id], "tlp": "CLEAR"})),
+    )
+    .await?;
+    service::publish(
+        state,
+        admin,
+        &public_case.id,
+        from_json(json!({"tlp": "CLEAR", "summary": "Apache Log4j 2: incomplete fix for CVE-2021-44228 in 2.15.0",
+            "details": "Thread Context lookups in non-default pattern layouts can still reach JNDI in 2.15.0.",
+            "remediation": "Upgrade to log4j-core 2.16.0 (Java 8) or 2.12.2 (Java 7)."})),
+    )
+    .await?;
+    // Upstream notifications without a report start reporting clocks: the monitoring
+    // institution's is due in two days; the operator's fell due days ago.
+    service::record_upstream_notification(
+        state,
+        &actors["Monitoring Institution M"],
+        from_json(
+            json!({"notified_org": asf.org_id, "notified_at": now, "aware_at": now,
+            "evidence": "Ticket ASF-SEC-1042", "aliases": ["CVE-2021-44832"]}),
+        ),
+    )
+    .await?;
+    let earlier = now - jiff::SignedDuration::from_hours(24 * 5);
+    service::record_upstream_notification(
+        state,
+        &actors["Example Operator"],
+        from_json(
+            json!({"notified_org": asf.org_id, "notified_at": earlier, "aware_at": earlier,
+            "evidence": "E-mail to the vendor", "aliases": ["CVE-2021-4104"]}),
+        ),
+    )
+    .await?;
+    crate::sweeper::sweep_once(state, now).await?;
+    Ok(())
+}
+
+/// The provider's follow-up report (public once fixed).
+const FOLLOW_UP_REPORT: &str = r#"{
+  "kind": "own_product",
+  "title": "Incomplete fix for CVE-2021-44228 in Apache Log4j 2.15.0",
+  "technical_characteristics": "Thread Context Map lookups in non-default pattern layouts reach JNDI despite the 2.15.0 allowlist.",
+  "harm": "Information disclosure and remote code execution in some configurations.",
+  "scope_of_impact": "Applications using log4j-core 2.15.0 with non-default pattern layouts.",
+  "affected_products": [{"name": "Apache Log4j", "model": "log4j-core", "versions": ["2.0-beta9 to 2.15.0"]}],
+  "affected_packages": [{"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core",
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0-beta9"}, {"fixed": "2.12.2"}, {"introduced": "2.13.0"}, {"fixed": "2.16.0"}]}]}],
+  "cvss_vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:H/A:H",
+  "cwes": ["CWE-917"],
+  "exploitation": "poc",
+  "aware_at": "2021-12-10T00:00:00Z",
+  "tlp": "CLEAR",
+  "aliases": ["CVE-2021-45046"]
+}"#;
 
 /// The Log4Shell report as the provider that found it would file it.
 pub const LOG4SHELL_REPORT: &str = r#"{

@@ -33,6 +33,9 @@ pub enum AppError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed sign-ins: the account or address is locked for a while.
+    #[error("{0}")]
+    Locked(String),
     /// The object does not exist or is not visible to the caller.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -93,6 +96,11 @@ impl AppError {
                 "Authentication required",
             ),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            AppError::Locked(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "sign-in-locked",
+                "Too many failed sign-ins",
+            ),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             AppError::Internal(_) => (

@@ -20,6 +20,7 @@ pub(crate) mod routes;
 pub use routes::ROUTES;
 pub mod service;
 pub mod sweeper;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub mailer: Option<Arc<outbox::Mailer>>,
     /// This node's request metrics.
     pub metrics: metrics::Metrics,
+    /// How the web UI is set up.
+    pub web: web::WebConfig,
 }
 
 impl AppState {
@@ -94,11 +97,18 @@ impl AppState {
             openpgp_key: Arc::new(openpgp_key),
             mailer: None,
             metrics: metrics::Metrics::default(),
+            web: web::WebConfig::default(),
         })
     }
 }
 
 impl AppState {
+    /// Sets up the web UI (cookies, test clock).
+    pub fn with_web(mut self, web: web::WebConfig) -> AppState {
+        self.web = web;
+        self
+    }
+
     /// Sends e-mail subscriptions through `mailer`.
     pub fn with_mailer(mut self, mailer: outbox::Mailer) -> AppState {
         self.mailer = Some(Arc::new(mailer));
@@ -117,7 +127,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

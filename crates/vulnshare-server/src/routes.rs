@@ -5,10 +5,10 @@ mod accounts;
 mod advisories;
 mod audit;
 mod cases;
-mod csaf;
+pub(crate) mod csaf;
 mod cve_services;
 mod notifications;
-mod obligations;
+pub(crate) mod obligations;
 mod osv;
 mod products;
 mod regimes;
@@ -339,6 +339,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/taxii2/api1/status/{status_id}/", get(taxii::status))
         .route("/taxii2/api1/status/{status_id}", get(taxii::status))
         .route("/taxii2/{*rest}", axum::routing::any(taxii::not_found))
+        .merge(crate::web::router())
         .route("/healthz", get(system::health))
         .route("/readyz", get(crate::metrics::ready))
         .route("/metrics", get(crate::metrics::render))
@@ -348,7 +349,7 @@ pub(crate) fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

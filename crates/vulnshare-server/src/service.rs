@@ -12,6 +12,7 @@ mod regime;
 mod report;
 mod sanction;
 mod sbom;
+mod sign_in;
 mod taxii;
 
 pub use account::*;
@@ -24,6 +25,7 @@ pub use regime::*;
 pub use report::*;
 pub use sanction::*;
 pub use sbom::*;
+pub use sign_in::*;
 pub use taxii::*;
 
 use vulnshare_core::audit::AuditEvent;

@@ -23,6 +23,7 @@ mod regime;
 mod report;
 mod sanction;
 mod sbom;
+mod session;
 mod stats;
 mod taxii;
 #[cfg(feature = "testing")]
@@ -50,6 +51,7 @@ pub use regime::{CustomRegimeSource, RegimeSettings};
 pub use report::{ReportFilter, ReportPage, ReportScope};
 pub use sanction::new_sanction_id;
 pub use sbom::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
+pub use session::{LockoutPolicy, WebSession};
 pub use stats::Gauge;
 pub use taxii::TaxiiObject;
 pub use user::{Credentials, TokenActor};

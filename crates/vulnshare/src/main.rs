@@ -75,6 +75,16 @@ struct ServeArgs {
     /// Hours before a deadline that the "deadline approaching" reminder goes out.
     #[arg(long, env = "VULNSHARE_REMIND_BEFORE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(0..=720))]
     remind_before_hours: u64,
+    /// Send the web UI's cookies without `Secure` (plain HTTP). Refused unless --listen is a
+    /// loopback address; behind a TLS proxy leave it off.
+    #[arg(long)]
+    insecure_cookies: bool,
+    /// FOR END-TO-END TESTS ONLY: run the whole server (API, web UI, sweeper) on a manual clock
+    /// starting at this RFC 3339 time, movable by platform administrators through
+    /// `POST /test-clock/advance`. Refused unless --listen is a loopback address; never set
+    /// from the environment or a config file.
+    #[arg(long, value_name = "START")]
+    test_clock: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,10 +201,37 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
     config::init_tracing(args.log_json);
+    let loopback = listen_is_loopback(&args.listen);
+    if (args.test_clock.is_some() || args.insecure_cookies) && !loopback {
+        anyhow::bail!(
+            "--test-clock and --insecure-cookies are for local testing only: use them with --listen on a loopback address (127.0.0.1 or [::1]), not {}",
+            args.listen
+        );
+    }
+    let test_clock = match &args.test_clock {
+        Some(start) => {
+            let at: jiff::Timestamp = start
+                .parse()
+                .with_context(|| format!("--test-clock {start:?} is not an RFC 3339 time"))?;
+            eprintln!(
+                "WARNING: test clock in use, starting at {at}; this server is for tests only"
+            );
+            Some(Arc::new(vulnshare_server::ManualClock::new(at)))
+        }
+        None => None,
+    };
+    let clock: Arc<dyn vulnshare_server::Clock> = match &test_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
     let store: Store = args.db.connect().await?;
-    let mut state = AppState::new(store, Arc::new(SystemClock))
+    let mut state = AppState::new(store, clock)
         .await
-        .context("loading the signing key")?;
+        .context("loading the signing key")?
+        .with_web(vulnshare_server::web::WebConfig {
+            insecure_cookies: args.insecure_cookies,
+            test_clock,
+        });
     if let Some(url) = &args.smtp_url {
         let mailer = vulnshare_server::outbox::Mailer::new(url, &args.smtp_from)
             .map_err(anyhow::Error::msg)?;
@@ -241,9 +278,36 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether `--listen` names a loopback address (the only place test switches are allowed).
+fn listen_is_loopback(listen: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let host = listen.rsplit_once(':').map(|(h, _)| h).unwrap_or(listen);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    // A name (e.g. localhost) counts only if every address it resolves to is loopback.
+    listen
+        .to_socket_addrs()
+        .map(|addrs| {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        })
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn test_switches_need_a_loopback_listener() {
+        assert!(super::listen_is_loopback("127.0.0.1:8080"));
+        assert!(super::listen_is_loopback("[::1]:0"));
+        assert!(!super::listen_is_loopback("0.0.0.0:8080"));
+        assert!(!super::listen_is_loopback("192.0.2.1:80"));
+        assert!(!super::listen_is_loopback("[::]:8080"));
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

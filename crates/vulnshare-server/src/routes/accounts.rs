@@ -8,11 +8,10 @@ use serde_json::json;
 use vulnshare_core::organization::NewOrganization;
 use vulnshare_core::token::{NewToken, TokenScope};
 use vulnshare_core::user::NewUser;
-use vulnshare_store::StoreError;
 
 use super::page_limit;
 use crate::AppState;
-use crate::auth::{Caller, dummy_hash, verify_password};
+use crate::auth::{Caller, ClientAddress};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query};
 use crate::service::{self, TokenIssuer};
@@ -22,40 +21,31 @@ use crate::service::{self, TokenIssuer};
 pub(crate) struct SignIn {
     email: String,
     password: String,
+    /// The one-time code, for accounts with TOTP enabled.
+    #[serde(default)]
+    totp: Option<String>,
     #[serde(default)]
     token: Option<NewToken>,
 }
 
-/// Exchanges an e-mail address and password for an API token.
+/// Exchanges an e-mail address and password (and a one-time code, when the account has TOTP)
+/// for an API token. Repeated failures lock the account and the client address, exactly as
+/// the web sign-in does.
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddress,
     Json(body): Json<SignIn>,
 ) -> AppResult<impl IntoResponse> {
-    let email = body.email.trim().to_ascii_lowercase();
-    if body.password.len() > 1024 {
-        return Err(AppError::field("password", "must be at most 1024 bytes"));
-    }
-    let found = match state.store.credentials(&email).await {
-        Ok(c) => Some(c),
-        Err(StoreError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let phc = found
-        .as_ref()
-        .map(|c| c.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_owned());
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))?;
-    let creds = match found {
-        Some(c) if ok && !c.user.disabled => c,
-        _ => {
-            return Err(AppError::Unauthenticated(
-                "wrong e-mail address or password",
-            ));
-        }
-    };
+    let creds = service::check_password(
+        &state,
+        service::PasswordAttempt {
+            email: &body.email,
+            password: &body.password,
+            totp: body.totp.as_deref(),
+            client: client.0,
+        },
+    )
+    .await?;
     let request = body.token.unwrap_or(NewToken {
         name: "sign-in".into(),
         scopes: vec![],

@@ -77,7 +77,7 @@ fn year(a: &Advisory) -> i16 {
     a.published_at.to_zoned(TimeZone::UTC).year()
 }
 
-fn document(
+pub(crate) fn document(
     state: &AppState,
     base: &str,
     a: &Advisory,

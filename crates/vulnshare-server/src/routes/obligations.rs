@@ -100,7 +100,7 @@ const OBLIGATION_COLUMNS: &[&str] = &[
 
 /// The status to show at `now`: the stored one, except that a pending obligation past its
 /// deadline shows as overdue before the sweeper gets to it.
-fn status_at(ob: &Obligation, now: Timestamp) -> ObligationStatus {
+pub(crate) fn status_at(ob: &Obligation, now: Timestamp) -> ObligationStatus {
     match &ob.status {
         ObligationStatus::Pending => evaluate(ob, now),
         other => other.clone(),
@@ -108,7 +108,7 @@ fn status_at(ob: &Obligation, now: Timestamp) -> ObligationStatus {
 }
 
 /// One obligation as the views show it: the record, its state at `now`, countdown and checklist.
-fn obligation_row(rec: &ObligationRecord, now: Timestamp) -> Value {
+pub(crate) fn obligation_row(rec: &ObligationRecord, now: Timestamp) -> Value {
     let ob = &rec.obligation;
     let current = status_at(ob, now);
     let state = match &current {

@@ -83,6 +83,7 @@ impl From<AppError> for CveApiError {
             ),
             AppError::Unauthenticated(m) => CveApiError::new(401, "UNAUTHORIZED", m),
             AppError::Forbidden(m) => CveApiError::new(403, "FORBIDDEN", m),
+            AppError::Locked(m) => CveApiError::new(429, "TOO_MANY_REQUESTS", m),
             AppError::NotFound(what) => {
                 CveApiError::new(404, "NOT_FOUND", format!("{what} not found"))
             }
