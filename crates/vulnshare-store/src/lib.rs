@@ -10,6 +10,7 @@
 mod advisory;
 mod audit;
 mod awareness;
+mod backup;
 mod case;
 mod codec;
 mod cve;
@@ -42,6 +43,7 @@ use vulnshare_core::audit::AuditEvent;
 pub use advisory::AdvisoryVersion;
 pub use audit::AuditVerification;
 pub use awareness::VulnerabilityKeys;
+pub use backup::{BackupSummary, ColumnKind, TableCount};
 pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
 pub use cve::{Cna, CveIdFilter, StoredCveId, StoredCveRecord};
 pub use notification::Notification;
@@ -97,6 +99,9 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A backup cannot be written or restored; the message says why and what to do.
+    #[error("{0}")]
+    Backup(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
