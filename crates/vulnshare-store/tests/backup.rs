@@ -301,11 +301,11 @@ async fn tables_added_later_are_copied_and_unknown_ones_refused() {
         let source = source_db.store().await;
         seed(&source).await;
         // As a later migration would: a new table with a foreign key.
-        let web_sessions = "CREATE TABLE web_sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), expires_at BIGINT NOT NULL)";
-        exec(&source, web_sessions).await;
+        let later_table = "CREATE TABLE later_added_sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), expires_at BIGINT NOT NULL)";
+        exec(&source, later_table).await;
         exec(
             &source,
-            "INSERT INTO web_sessions (id, user_id, expires_at) VALUES ('ses_1', 'usr_x', 5)",
+            "INSERT INTO later_added_sessions (id, user_id, expires_at) VALUES ('ses_1', 'usr_x', 5)",
         )
         .await;
         let file = temp_file("sessions.vsbackup");
@@ -313,12 +313,12 @@ async fn tables_added_later_are_copied_and_unknown_ones_refused() {
         let sessions = written
             .tables
             .iter()
-            .find(|t| t.table == "web_sessions")
+            .find(|t| t.table == "later_added_sessions")
             .expect("the new table is in the backup");
         assert_eq!(sessions.rows, 1);
         let position = |t: &str| written.tables.iter().position(|c| c.table == t).unwrap();
         assert!(
-            position("users") < position("web_sessions"),
+            position("users") < position("later_added_sessions"),
             "parents first"
         );
 
@@ -326,10 +326,10 @@ async fn tables_added_later_are_copied_and_unknown_ones_refused() {
         let target_db = fresh(kind).await;
         let target = target_db.store().await;
         let err = target.restore_from_file(&file, false).await.unwrap_err();
-        assert!(err.to_string().contains("web_sessions"), "[{kind}] {err}");
-        exec(&target, web_sessions).await;
+        assert!(err.to_string().contains("later_added_sessions"), "[{kind}] {err}");
+        exec(&target, later_table).await;
         target.restore_from_file(&file, false).await.unwrap();
-        let user: String = sqlx::query_scalar("SELECT user_id FROM web_sessions")
+        let user: String = sqlx::query_scalar("SELECT user_id FROM later_added_sessions")
             .fetch_one(target.pool())
             .await
             .unwrap();
