@@ -57,8 +57,9 @@ async function advanceClock(seconds) {
   const csrf = await page.locator("meta[name=csrf-token]").getAttribute("content");
   const res = await context.request.post(`${BASE}/test-clock/advance`, { form: { csrf, seconds: String(seconds) } });
   assert.equal(res.status(), 200, await res.text());
+  const body = await res.json();
   await context.close();
-  return res.json();
+  return body;
 }
 
 test("every role signs in and sees its dashboard; cookies are Secure, HttpOnly, SameSite=Strict", async () => {
