@@ -57,8 +57,9 @@ async function advanceClock(seconds) {
   const csrf = await page.locator("meta[name=csrf-token]").getAttribute("content");
   const res = await context.request.post(`${BASE}/test-clock/advance`, { form: { csrf, seconds: String(seconds) } });
   assert.equal(res.status(), 200, await res.text());
+  const body = await res.json();
   await context.close();
-  return res.json();
+  return body;
 }
 
 test("every role signs in and sees its dashboard; cookies are Secure, HttpOnly, SameSite=Strict", async () => {
@@ -108,6 +109,7 @@ test("an operator files a report: the form lists missing Art. 7(2) content, auto
   await page.getByLabel("Technical characteristics").fill("The admin page trusts a client-side flag.");
   await page.getByLabel("Harm", { exact: true }).fill("Full takeover of the router.");
   await page.getByLabel("Scope of impact").fill("All ER-4 units on firmware 1.0 and 1.1.");
+  await page.getByLabel(/^When you learned of it/).fill("2026-03-01T08:00");
   await assert.doesNotReject(page.getByText("Everything Art. 7(2) asks for is filled in.").waitFor());
   await shot(page, "report-form");
   await page.getByRole("button", { name: "Submit to the platform" }).click();

@@ -700,6 +700,9 @@ async fn dashboard_counts_down_and_shows_overdue_after_the_deadline() {
         );
         app.clock.advance(jiff::SignedDuration::from_hours(24 * 4));
         sweep_once(&app.state, app.clock_now()).await.unwrap();
+        // Four days on, the session has expired: sign in again.
+        assert_eq!(m.get("/dashboard").await.status, StatusCode::SEE_OTHER);
+        m.sign_in(MONITOR).await;
         let d = m.get("/dashboard").await;
         assert!(d.body.contains("data-state=\"overdue\""), "{}", d.body);
         assert!(d.body.contains(" overdue</time>"));

@@ -72,14 +72,8 @@ pub(crate) async fn page(
     // The timeline: every dated event of the case, oldest first.
     let mut events: Vec<(Timestamp, String)> = vec![(case.created_at, "Case opened".into())];
     for p in &case.participants {
-        events.push((
-            p.joined_at,
-            format!(
-                "{} joined as {}",
-                name(&p.org_id),
-                format!("{:?}", p.role).to_lowercase()
-            ),
-        ));
+        let role = format!("{:?}", p.role).to_lowercase();
+        events.push((p.joined_at, format!("{} joined as {role}", name(&p.org_id))));
     }
     for r in &case.vendor_responses {
         if let Some(t) = r.responded_at {
