@@ -307,10 +307,20 @@ pub struct DeliveryReport {
 
 /// Delivers every due webhook once; safe to run on several nodes at the same time.
 pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
+    deliver_due_with(state, LEASE_SECONDS).await
+}
+
+/// [`deliver_due`] with claims held for `lease_seconds` (a delivery claimed by a node that dies
+/// is sent again by another node this long after the claim).
+pub async fn deliver_due_with(state: &AppState, lease_seconds: i64) -> AppResult<DeliveryReport> {
     let mut report = DeliveryReport::default();
-    let now = state.clock.now();
-    for id in state.store.due_deliveries(now, 200).await? {
-        let Some(delivery) = state.store.claim_delivery(&id, now, LEASE_SECONDS).await? else {
+    for id in state.store.due_deliveries(state.clock.now(), 200).await? {
+        // Each claim reads the clock afresh, so a long pass never claims with a stale lease.
+        let claimed = state
+            .store
+            .claim_delivery(&id, state.clock.now(), lease_seconds)
+            .await?;
+        let Some(delivery) = claimed else {
             report.skipped += 1;
             continue;
         };
@@ -339,15 +349,22 @@ pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
             && delivery.attempts + 1 < MAX_ATTEMPTS
             && sub.disabled_at.is_none())
         .then(|| finished + SignedDuration::from_secs(30 * (1i64 << delivery.attempts.min(10))));
-        match (&outcome, retry_at) {
-            (Ok(()), _) => report.delivered += 1,
-            (Err(_), Some(_)) => report.retried += 1,
-            (Err(_), None) => report.dead += 1,
-        }
-        state
+        let failed = outcome.is_err();
+        if !state
             .store
-            .finish_delivery(&delivery.id, outcome, finished, retry_at)
-            .await?;
+            .finish_delivery(&delivery, outcome, finished, retry_at)
+            .await?
+        {
+            // Our lease ran out and another node owns the delivery now; it records the outcome.
+            tracing::warn!(delivery = %delivery.id, "lease expired before the outcome was recorded");
+            report.skipped += 1;
+            continue;
+        }
+        match (failed, retry_at) {
+            (false, _) => report.delivered += 1,
+            (true, Some(_)) => report.retried += 1,
+            (true, None) => report.dead += 1,
+        }
     }
     Ok(report)
 }
@@ -451,13 +468,19 @@ async fn post(
     .map_err(|e| format!("delivery task failed: {e}"))?
 }
 
-/// Runs [`deliver_due`] every `interval` until the process ends.
-pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs [`deliver_due_with`] every `interval` until the process ends, with claims held for
+/// `lease_seconds`.
+pub fn spawn(
+    state: AppState,
+    interval: Duration,
+    lease_seconds: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match deliver_due(&state).await {
+            match deliver_due_with(&state, lease_seconds).await {
                 Ok(r) if r != DeliveryReport::default() => tracing::info!(?r, "outbox pass"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox pass failed"),

@@ -58,6 +58,11 @@ pub struct Delivery {
     /// When it was delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<Timestamp>,
+    /// The lease this node holds, set by [`Store::claim_delivery`]: its end, in microseconds,
+    /// doubles as a fencing token, so a node whose lease ran out cannot record an outcome over
+    /// the node that took the delivery over.
+    #[serde(skip)]
+    pub lease_until: Option<i64>,
 }
 
 const SUB_COLUMNS: &str =
@@ -96,6 +101,7 @@ fn delivery(row: &AnyRow) -> Result<Delivery> {
         attempts: row.try_get("attempts")?,
         last_error: row.try_get("last_error")?,
         delivered_at: from_opt_ts(row.try_get("delivered_at")?)?,
+        lease_until: None,
     })
 }
 
@@ -201,17 +207,20 @@ impl Store {
             .collect()
     }
 
-    /// Claims a due delivery for `lease_seconds`; `None` if another node got it first.
+    /// Claims a due delivery for `lease_seconds`; `None` if another node got it first. The
+    /// claim is one conditional UPDATE, so of several nodes racing for a delivery exactly one
+    /// wins; a lease that runs out (its node died mid-send) makes it due again.
     pub async fn claim_delivery(
         &self,
         id: &str,
         now: Timestamp,
         lease_seconds: i64,
     ) -> Result<Option<Delivery>> {
+        let lease_until = ts(now) + lease_seconds * 1_000_000;
         let done = sqlx::query(
             "UPDATE outbox SET state = 'sending', lease_until = $1 WHERE id = $2 AND ((state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3))",
         )
-        .bind(ts(now) + lease_seconds * 1_000_000)
+        .bind(lease_until)
         .bind(id)
         .bind(ts(now))
         .execute(&self.pool)
@@ -220,42 +229,49 @@ impl Store {
             return Ok(None);
         }
         let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = $1");
-        fetch_by_id(&self.pool, &sql, id, "delivery", delivery)
-            .await
-            .map(Some)
+        let mut claimed = fetch_by_id(&self.pool, &sql, id, "delivery", delivery).await?;
+        claimed.lease_until = Some(lease_until);
+        Ok(Some(claimed))
     }
 
-    /// Records the outcome of an attempt: delivered, retried at `retry_at`, or dead.
+    /// Records the outcome of an attempt on a delivery this node claimed: delivered, retried at
+    /// `retry_at`, or dead. Returns `false` (and changes nothing) when the lease had run out and
+    /// another node claimed the delivery since.
     pub async fn finish_delivery(
         &self,
-        id: &str,
+        claimed: &Delivery,
         outcome: Result<(), String>,
         now: Timestamp,
         retry_at: Option<Timestamp>,
-    ) -> Result<()> {
-        match outcome {
+    ) -> Result<bool> {
+        let lease = claimed.lease_until.ok_or_else(|| {
+            StoreError::Conflict(format!("delivery {} was not claimed", claimed.id))
+        })?;
+        let done = match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = $1, lease_until = NULL WHERE id = $2 AND state = 'sending'")
+                sqlx::query("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = $1, lease_until = NULL WHERE id = $2 AND state = 'sending' AND lease_until = $3")
                     .bind(ts(now))
-                    .bind(id)
+                    .bind(&claimed.id)
+                    .bind(lease)
                     .execute(&self.pool)
-                    .await?;
+                    .await?
             }
             Err(error) => {
                 let (state, next) = match retry_at {
                     Some(at) => ("pending", ts(at)),
                     None => ("dead", ts(now)),
                 };
-                sqlx::query("UPDATE outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND state = 'sending'")
+                sqlx::query("UPDATE outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND state = 'sending' AND lease_until = $5")
                     .bind(state)
                     .bind(next)
                     .bind(error.chars().take(1000).collect::<String>())
-                    .bind(id)
+                    .bind(&claimed.id)
+                    .bind(lease)
                     .execute(&self.pool)
-                    .await?;
+                    .await?
             }
-        }
-        Ok(())
+        };
+        Ok(done.rows_affected() == 1)
     }
 }
 

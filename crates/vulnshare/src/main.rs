@@ -85,6 +85,13 @@ struct ServeArgs {
     /// from the environment or a config file.
     #[arg(long, value_name = "START")]
     test_clock: Option<String>,
+    /// Milliseconds between passes of the notification outbox worker.
+    #[arg(long, env = "VULNSHARE_OUTBOX_INTERVAL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    outbox_interval_ms: u64,
+    /// Seconds a node holds a claimed delivery; if it dies mid-send, another node sends the
+    /// delivery again (same X-Vulnshare-Delivery id) this long after the claim.
+    #[arg(long, env = "VULNSHARE_OUTBOX_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    outbox_lease_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,7 +274,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             ..Default::default()
         },
     );
-    let outbox = vulnshare_server::outbox::spawn(state.clone(), std::time::Duration::from_secs(5));
+    let outbox = vulnshare_server::outbox::spawn(
+        state.clone(),
+        std::time::Duration::from_millis(args.outbox_interval_ms),
+        args.outbox_lease_secs as i64,
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

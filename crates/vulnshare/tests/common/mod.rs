@@ -1,5 +1,6 @@
 //! A real `vulnshare serve --demo` on a random port with a fresh SQLite database, for the CLI
-//! tests that talk to a server (`hunt --submit`, `scan --upload`, `scan --advisories URL`).
+//! tests that talk to a server (`hunt --submit`, `scan --upload`, `scan --advisories URL`), or
+//! any `vulnshare serve` with the arguments a test gives (several nodes on one PostgreSQL).
 
 #![allow(dead_code)]
 
@@ -33,10 +34,17 @@ impl Drop for Server {
 impl Server {
     /// Starts the demo server with its database under `data_dir`; waits until it listens.
     pub fn start(data_dir: &Path) -> Server {
+        let dir = data_dir.display().to_string();
+        Server::launch(&["--demo", "--data-dir", &dir])
+    }
+
+    /// Starts `vulnshare serve --listen 127.0.0.1:0` with `args` added; waits until it listens.
+    pub fn launch(args: &[&str]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env_remove("VULNSHARE_DATABASE_URL")
+            .env_remove("VULNSHARE_DATA_DIR")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -69,6 +77,22 @@ impl Server {
             base_url: base_url.unwrap(),
             tokens,
         }
+    }
+
+    /// The process id (to kill it as a crash would).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown, no flush) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Every demo account's (organization, token), empty when the demo was not seeded.
+    pub fn tokens(&self) -> &[(String, String)] {
+        &self.tokens
     }
 
     /// The API token of the demo account of `organization`.
