@@ -13,6 +13,7 @@
 #      WORK         scratch folder (default bench/scan/data; delete it afterwards)
 #      RUNS         timed runs of vulnshare and cat (default 5); PEER_RUNS for the peers (default 1)
 #      SYFT, TRIVY, CDXGEN   use these binaries instead of installing
+#      PEERS        which peers to run (default "syft trivy cdxgen"; empty for none)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -109,19 +110,20 @@ for run in $(seq 1 "$runs"); do
     measure vulnshare-1 "$run" "$bin" scan --json --fail-on never --threads 1 "$tree"
 done
 peers=()
+peers_wanted=${PEERS-syft trivy cdxgen}
 for run in $(seq 1 "$peer_runs"); do
-    if [[ -x $syft ]]; then
+    if [[ -x $syft && " $peers_wanted " == *" syft "* ]]; then
         SYFT_CHECK_FOR_APP_UPDATE=false measure syft "$run" "$syft" scan "dir:$tree" -q -o cyclonedx-json
         peers+=(syft)
     fi
-    if [[ -x $trivy ]]; then
+    if [[ -x $trivy && " $peers_wanted " == *" trivy "* ]]; then
         # Offline: no vulnerability or Java database download, packages only.
         measure trivy "$run" "$trivy" fs --cache-dir "$work/trivy-cache" --offline-scan \
             --skip-db-update --skip-java-db-update --scanners license --list-all-pkgs \
             --format cyclonedx --quiet "$tree"
         peers+=(trivy)
     fi
-    if [[ -x $cdxgen ]]; then
+    if [[ -x $cdxgen && " $peers_wanted " == *" cdxgen "* ]]; then
         FETCH_LICENSE=false CDXGEN_DEBUG_MODE=none measure cdxgen "$run" "$cdxgen" -t jar \
             --no-install-deps --no-validate -o "$work/cdxgen.json" "$tree"
         cp "$work/cdxgen.json" "$work/cdxgen.out" 2> /dev/null || echo '{}' > "$work/cdxgen.out"
@@ -133,7 +135,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 versions="$("$bin" --version)"
 [[ -x $syft ]] && versions+=", syft $("$syft" version 2> /dev/null | awk '/^Version/ {print $2}')"
 [[ -x $trivy ]] && versions+=", trivy $("$trivy" --version 2> /dev/null | awk '/^Version/ {print $2; exit}')"
-[[ -x $cdxgen ]] && versions+=", cdxgen $("$cdxgen" --version 2> /dev/null | grep -o '[0-9][0-9.]*' | head -1)"
+[[ -x $cdxgen ]] && versions+=", cdxgen $("$cdxgen" --version 2> /dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -o '[0-9]\+\.[0-9.]*' | head -1)"
 export files bytes copies jar_copies runs peer_runs load_before load_after versions
 {
     python3 bench/scan/summarize.py "$work/runs.tsv"
