@@ -5,6 +5,7 @@
 #
 # usage: bench/hunt/run.sh [SIZE]          SIZE of each log, default 2G (suffixes K, M, G)
 # env:   BENCH_DIR   where logs go (default bench/hunt/data, git-ignored by nobody: delete it)
+#        BENCH_CACHE where jndi-deobfuscate is installed when missing (~/.cache/vulnshare-bench)
 #        RUNS        hyperfine runs per command (default 3)
 #        SAMPLE      size of the sample the slow Python tool runs on (default 20M)
 #        ATTACK_PERCENT  attack lines in the mixed log (default 5)
@@ -30,7 +31,14 @@ need() {
 }
 need hyperfine hyperfine
 need rg ripgrep
-python3 -c 'import jndi_deobfuscate' 2>/dev/null || pip install -q jndi-deobfuscate 2>/dev/null || true
+# The Python peer goes into a virtualenv in a cache folder (shared with bench/scan/run.sh).
+cache="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vulnshare-bench}"
+python="$cache/venv/bin/python3"
+if ! "$python" -c 'import jndi_deobfuscate' 2>/dev/null; then
+    { [[ -x $python ]] || python3 -m venv "$cache/venv"; } &&
+        "$cache/venv/bin/pip" install -q jndi-deobfuscate==0.0.2 >&2 ||
+        echo "run.sh: could not install jndi-deobfuscate; it is skipped" >&2
+fi
 
 cargo build -q --release -p vulnshare
 bin="${CARGO_TARGET_DIR:-$root/target}/release/vulnshare"
@@ -73,11 +81,11 @@ bench mixed "$mixed" "$data/mixed.json"
 
 # The Python tool is orders of magnitude slower: one run on the sample, against vulnshare on it.
 have_python_tool=0
-if python3 -c 'import jndi_deobfuscate' 2>/dev/null; then
+if "$python" -c 'import jndi_deobfuscate' 2>/dev/null; then
     have_python_tool=1
     hyperfine --style basic --runs 1 -i --export-json "$data/sample.json" --export-markdown "$data/sample.json.md" \
         -n "vulnshare hunt" "$bin hunt $sample > /dev/null 2>&1" \
-        -n "jndi-deobfuscate" "python3 -m jndi_deobfuscate.jndi_deobfuscate -f $sample > $data/jndi-deobfuscate.out" >&2
+        -n "jndi-deobfuscate" "$python -m jndi_deobfuscate.jndi_deobfuscate -f $sample > $data/jndi-deobfuscate.out" >&2
 fi
 
 # Quality on the mixed log.

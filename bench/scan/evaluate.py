@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Scores scanner outputs against the generated corpus's ground truth, per CVE.
 
-Usage: evaluate.py GROUND_TRUTH.json TOOL=FORMAT:OUTPUT ...   (FORMAT: vulnshare | cyclonedx)
+Usage: evaluate.py GROUND_TRUTH.json [--debian DIR] TOOL=FORMAT:OUTPUT ...
+       (FORMAT: vulnshare | cyclonedx)
 
-Unit of scoring: (top-level corpus file, CVE). A tool "says vulnerable" for a file when it
+Unit of scoring: (top-level file name, CVE); the tree holds identical copies (copy-N/ and
+debian-N/), so a file name stands for all its copies. `--debian DIR` adds the jars in DIR as
+files vulnerable to none of the CVEs (Debian's log4j-core 2.19.0 and its patched log4j 1.2.17).
+Prints a Markdown table. A tool "says vulnerable" for a file when it
 reports a log4j component inside that file whose status (vulnshare) or version (others, mapped
 through the GHSA ranges) makes the CVE vulnerable. Expected sets come from ground-truth.json.
 """
 import json
+import os
 import re
 import sys
 
@@ -47,8 +52,9 @@ def vulnerable_by_version(name, version):
 
 
 def top_file(text, files):
-    # syft/trivy/vulnshare paths hold copy-N/NAME; cdxgen copies jars to jar-deps-XXXX/NAME.
-    for m in re.finditer(r"(?:copy-\d+|jar-deps-[^/]+)/([^/:!\"]+)", text):
+    # syft/trivy/vulnshare paths hold copy-N/NAME or debian-N/NAME; cdxgen copies jars to
+    # jar-deps-XXXX/NAME.
+    for m in re.finditer(r"(?:copy-\d+|debian-\d+|jar-deps-[^/]+)/([^/:!\"]+)", text):
         if m.group(1) in files:
             return m.group(1)
     return None
@@ -75,19 +81,29 @@ def said_vulnerable(fmt, path, files):
 
 
 def main():
-    truth = json.load(open(sys.argv[1]))
-    files = {t["file"] for t in truth} | set(json.load(open(sys.argv[1].replace("ground-truth.json", "files.json"))))
+    args = sys.argv[1:]
+    truth_path = args.pop(0)
+    truth = json.load(open(truth_path))
     expected = {}
     for t in truth:
         expected.setdefault(t["file"], set()).update(t["vulnerable"])
-    print(f"{'tool':<12}" + "".join(f"{c[4:]:>16}" for c in CVES) + "   (recall/precision per CVE)")
-    for arg in sys.argv[2:]:
+    files = set(expected)
+    files_json = truth_path.replace("ground-truth.json", "files.json")
+    if os.path.exists(files_json):
+        files |= set(json.load(open(files_json)))
+    if args and args[0] == "--debian":
+        args.pop(0)
+        debian = args.pop(0)
+        files |= {name for name in os.listdir(debian) if name.endswith(".jar")}
+    print("| tool | " + " | ".join(CVES) + " | output |")
+    print("| --- |" + " ---: |" * len(CVES) + " --- |")
+    for arg in args:
         tool, spec = arg.split("=", 1)
         fmt, path = spec.split(":", 1)
         try:
             said = said_vulnerable(fmt, path, files)
         except (OSError, ValueError, KeyError) as e:
-            print(f"{tool:<12} no usable output ({e})")
+            print(f"| {tool} |" + " - |" * len(CVES) + f" no usable output ({type(e).__name__}) |")
             continue
         cells = []
         for cve in CVES:
@@ -96,8 +112,10 @@ def main():
             fp = sum(1 for f in files if cve not in expected.get(f, set()) and cve in said.get(f, set()))
             recall = tp / (tp + fn) if tp + fn else 1.0
             precision = tp / (tp + fp) if tp + fp else 1.0
-            cells.append(f"{recall:>7.0%}/{precision:<7.0%}")
-        print(f"{tool:<12}" + " ".join(f"{c:>15}" for c in cells))
+            cells.append(f"{recall:.0%} / {precision:.0%}")
+        print(f"| {tool} | " + " | ".join(cells) + " | read |")
+    print()
+    print("Cells: recall / precision.")
 
 
 if __name__ == "__main__":

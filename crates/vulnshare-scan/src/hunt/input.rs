@@ -145,7 +145,7 @@ impl Default for InputOptions {
     fn default() -> Self {
         Self {
             max_decompressed_bytes: 64 << 30,
-            segment_bytes: 16 << 20,
+            segment_bytes: 4 << 20,
         }
     }
 }
@@ -394,10 +394,14 @@ pub fn hunt_reader(
         })?;
     let segment = options.segment_bytes.max(1 << 16);
     let mut total = ScanSummary::default();
+    // Two buffers: the next segment is read on this thread while the other threads scan the
+    // current one, so reading (a copy out of the page cache, or decompression) and scanning
+    // overlap. With one thread the scan simply runs after the read.
     let mut buffer = vec![0u8; segment];
+    let mut next = vec![0u8; segment];
     let mut filled = 0;
+    let (mut at_end, mut error) = fill(&mut reader, &mut buffer, &mut filled);
     loop {
-        let (at_end, error) = fill(&mut reader, &mut buffer, &mut filled);
         let data = &buffer[..filled];
         let cut = if at_end || error.is_some() {
             filled
@@ -405,7 +409,20 @@ pub fn hunt_reader(
             memchr::memrchr(b'\n', data).map_or(filled, |i| i + 1)
         };
         let continues_line = cut == filled && !at_end && error.is_none() && cut > 0;
-        let (mut hits, mut summary) = hunter.scan_bytes_parallel(&data[..cut]);
+        let stop = at_end || error.is_some();
+        // The rest of a line cut by the segment end starts the next segment.
+        let carried = filled - cut;
+        next[..carried].copy_from_slice(&data[cut..]);
+        let mut next_filled = carried;
+        let mut scanned = None;
+        let mut next_state = (true, None);
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| scanned = Some(hunter.scan_bytes_parallel(&data[..cut])));
+            if !stop {
+                next_state = fill(&mut reader, &mut next, &mut next_filled);
+            }
+        });
+        let (mut hits, mut summary) = scanned.expect("the scope ran the scan");
         if continues_line && data.last() != Some(&b'\n') {
             // A line longer than a segment: it is counted once, when it ends.
             summary.lines -= 1;
@@ -442,8 +459,9 @@ pub fn hunt_reader(
         if at_end {
             return Ok((compression, total));
         }
-        buffer.copy_within(cut..filled, 0);
-        filled -= cut;
+        std::mem::swap(&mut buffer, &mut next);
+        filled = next_filled;
+        (at_end, error) = next_state;
     }
 }
 

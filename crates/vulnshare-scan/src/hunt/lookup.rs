@@ -5,6 +5,8 @@
 //! unresolved, which is what an attacker counts on when they supply a `:-` default; when they do
 //! not, the lookup would leak a value and is recorded as exfiltration.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde::Serialize;
@@ -65,9 +67,18 @@ pub(crate) fn evaluate(name: &str) -> Outcome {
     let Some(colon) = name.find(':') else {
         return property(name);
     };
-    let prefix = name[..colon].to_lowercase();
+    let written = &name[..colon];
+    // Most prefixes are already lower-case ASCII: no allocation for them.
+    let prefix: Cow<'_, str> = if written
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(written.to_lowercase())
+    };
     let key = &name[colon + 1..];
-    match prefix.as_str() {
+    match prefix.as_ref() {
         "lower" => Outcome::Value(java_lower(key)),
         "upper" => Outcome::Value(java_upper(key)),
         "date" => Outcome::Value(java_date(key)),
@@ -77,7 +88,7 @@ pub(crate) fn evaluate(name: &str) -> Outcome {
         },
         "jndi" => Outcome::Jndi(key.to_string()),
         p if EXFILTRATION_PREFIXES.contains(&p) => Outcome::Unresolved(Some(Exfiltration {
-            lookup: prefix,
+            lookup: prefix.into_owned(),
             key: key.to_string(),
         })),
         _ => property(key),

@@ -2,6 +2,7 @@
 //! class, callback host and source address that the summary, the STIX bundle and the threat
 //! report are built from. Functions here return text; the CLI decides where it goes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -61,9 +62,20 @@ impl Tally {
     pub fn record(&mut self, input: &str, hit: &Hit) {
         *self.hits_per_class.entry(hit.class.as_str()).or_default() += 1;
         if let Some(host) = &hit.target_host {
-            let target = self.targets.entry(host.to_lowercase()).or_default();
+            // Hosts are mostly lower-case already and mostly seen before: no allocation then.
+            let host: Cow<'_, str> = if host.chars().any(char::is_uppercase) {
+                Cow::Owned(host.to_lowercase())
+            } else {
+                Cow::Borrowed(host)
+            };
+            let target = match self.targets.get_mut(host.as_ref()) {
+                Some(target) => target,
+                None => self.targets.entry(host.into_owned()).or_default(),
+            };
             target.hits += 1;
-            if let Some(protocol) = &hit.protocol {
+            if let Some(protocol) = &hit.protocol
+                && !target.protocols.contains(protocol.as_str())
+            {
                 target.protocols.insert(protocol.to_string());
             }
             target.ports.extend(hit.target_port);
@@ -231,6 +243,11 @@ pub fn json_line(input: &str, hit: &Hit) -> String {
 
 /// `text` with control characters escaped, cut to `max_chars` with an ellipsis.
 pub fn printable(text: &str, max_chars: usize) -> String {
+    // Short text without control characters (0xC2 starts the UTF-8 of U+0080..U+00BF, which
+    // holds the C1 controls) is copied as it is.
+    if text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len().min(max_chars * 2));
     for (count, c) in text.chars().enumerate() {
         if count == max_chars {

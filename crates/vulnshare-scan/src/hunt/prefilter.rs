@@ -1,24 +1,44 @@
 //! The fast path: find lines that could hold a lookup in some encoding, or a post-exploitation
-//! trace, without looking at most bytes twice. Lines without a candidate are never decoded or
+//! trace, looking at every byte once. Lines without a candidate are never decoded or
 //! interpreted, so clean logs stream at memory speed.
 //!
-//! Every encoding of `$` the decoder understands starts with one of four marker bytes: `$`
-//! itself, `%` (`%24`, `%2524`, `%u0024`, `%5C044`), `\` (`\u0024`, `\x24`, `\044`, `\\u0024`) or
-//! `&` (`&#36;`, `&#x24;`, `&dollar;`, `&amp;#36;`). So the search is `memchr3` for the first three
-//! and `memchr` for `&` (both SIMD), each candidate byte verified by a few comparisons, plus one
-//! packed (Teddy) search for the case-exact trace strings the classifier reports. An earlier
-//! version ran one case-insensitive Aho-Corasick automaton over all needles; its one-byte needle
-//! `$` kept it off the SIMD path and held clean logs to about 300 MB/s per core.
+//! A lookup needs `$` followed by `{`, and every encoding the decoder understands starts with
+//! `%` (`%24`, `%2524`, `%u0024`, `%5C044`), `\` (`\u0024`, `\x24`, `\044`, `\\u0024`) or `&`
+//! (`&#36;`, `&#x24;`, `&dollar;`, `&amp;#36;`). So one packed (Teddy, SIMD) search runs over
+//! every byte for the first two or three bytes of each of those forms (`${`, `$%`, `%24`, `%25`,
+//! `\u`, `&#`, ...) and for the trace strings; each match is verified by a few comparisons.
+//! Earlier versions ran one case-insensitive Aho-Corasick automaton (its one-byte needle `$`
+//! kept it off the SIMD path: about 300 MB/s per core), then `memchr3`, `memchr` and a packed
+//! trace search as three passes over each buffer, which streamed from memory three times.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::packed;
+use aho_corasick::{AhoCorasick, MatchKind};
 
-/// Post-exploitation trace strings, as the classifier matches them (case-exact).
-const TRACES: &[&str] = &["JNDI resource", "sun.jndi.", "Reference Class Name"];
+/// First bytes of every encoded `$` the decoder understands, and of a literal `$` that a `{`
+/// (in any encoding) follows. Verified by [`is_dollar_at`].
+const MARKERS: &[&str] = &[
+    "${", "$%", "$\\", "$&", "%24", "%25", "%u0", "%U0", "%5c", "%5C", "\\u", "\\U", "\\x", "\\X",
+    "\\0", "\\\\", "&#", "&d", "&D", "&a", "&A",
+];
+
+/// Parts of the post-exploitation traces the classifier matches ("Error looking up JNDI
+/// resource", "com.sun.jndi.", "Reference Class Name"), case-exact, chosen to start with bytes
+/// that are rare in logs.
+const TRACES: &[&str] = &["JNDI resource", "jndi.", "Class Name"];
+
+/// One search for markers and traces together.
+#[derive(Debug, Clone)]
+enum Search {
+    /// SIMD (Teddy), where the CPU has it.
+    Packed(packed::Searcher),
+    /// The portable automaton otherwise.
+    Automaton(AhoCorasick),
+}
 
 /// Finds candidate lines quickly; a match is necessary, not sufficient, for a hit.
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    traces: AhoCorasick,
+    search: Search,
 }
 
 fn starts_with_ci(haystack: &[u8], at: usize, needle: &[u8]) -> bool {
@@ -27,11 +47,12 @@ fn starts_with_ci(haystack: &[u8], at: usize, needle: &[u8]) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case(needle))
 }
 
-/// True when the marker byte at `at` starts an encoding of `$`.
+/// True when the marker byte at `at` starts an encoding of `$`, or is a `$` that an encoded or
+/// literal `{` may follow.
 fn is_dollar_at(haystack: &[u8], at: usize) -> bool {
     let mut j = at + 1;
     match haystack[at] {
-        b'$' => true,
+        b'$' => matches!(haystack.get(j), Some(b'{' | b'%' | b'\\' | b'&')),
         b'%' => {
             // `%25` encodes `%` itself: URL encoding applied several times.
             while starts_with_ci(haystack, j, b"25") {
@@ -70,13 +91,24 @@ fn is_dollar_at(haystack: &[u8], at: usize) -> bool {
 }
 
 impl Prefilter {
-    /// Builds the trace searcher.
+    /// Builds the searcher (SIMD where available).
     pub(crate) fn new() -> Self {
-        let traces = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(TRACES)
-            .expect("the trace strings are a small fixed set");
-        Self { traces }
+        let patterns = MARKERS.iter().chain(TRACES);
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(patterns.clone())
+            .build();
+        let search = match packed {
+            Some(searcher) => Search::Packed(searcher),
+            None => Search::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(patterns)
+                    .expect("the prefilter patterns are a small fixed set"),
+            ),
+        };
+        Self { search }
     }
 
     /// Offset of the first candidate in `haystack`.
@@ -84,37 +116,25 @@ impl Prefilter {
         self.candidates(haystack).next_from(0)
     }
 
-    /// A cursor over the candidates of `haystack` that remembers how far each search got, so
-    /// asking again from later offsets costs linear time overall.
+    /// The candidates of `haystack`, asked for in increasing offsets.
     pub(crate) fn candidates<'a>(&'a self, haystack: &'a [u8]) -> Candidates<'a> {
         Candidates {
             prefilter: self,
             haystack,
-            marker: Cached::default(),
-            trace: Cached::default(),
         }
     }
-}
 
-/// The result of one search, valid for any start between `from` and the result.
-#[derive(Debug, Clone, Copy, Default)]
-struct Cached {
-    /// Where the search started; `None` before the first search.
-    from: Option<usize>,
-    /// What it found.
-    found: Option<usize>,
-}
-
-impl Cached {
-    fn get(&mut self, pos: usize, search: impl FnOnce(usize) -> Option<usize>) -> Option<usize> {
-        let valid = self
-            .from
-            .is_some_and(|from| from <= pos && self.found.is_none_or(|f| f >= pos));
-        if !valid {
-            self.from = Some(pos);
-            self.found = search(pos);
-        }
-        self.found
+    /// The first pattern match at or after `from`: its offset and whether it is a trace.
+    fn next_match(&self, haystack: &[u8], from: usize) -> Option<(usize, bool)> {
+        let found = match &self.search {
+            Search::Packed(searcher) => searcher
+                .find_in(haystack, aho_corasick::Span::from(from..haystack.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            Search::Automaton(automaton) => automaton
+                .find(aho_corasick::Input::new(haystack).range(from..))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        };
+        found.map(|(at, pattern)| (at, pattern >= MARKERS.len()))
     }
 }
 
@@ -122,49 +142,19 @@ impl Cached {
 pub(crate) struct Candidates<'a> {
     prefilter: &'a Prefilter,
     haystack: &'a [u8],
-    marker: Cached,
-    trace: Cached,
 }
 
 impl Candidates<'_> {
     /// The first candidate at or after `pos`.
-    pub(crate) fn next_from(&mut self, pos: usize) -> Option<usize> {
-        let haystack = self.haystack;
-        if pos >= haystack.len() {
-            return None;
+    pub(crate) fn next_from(&mut self, mut pos: usize) -> Option<usize> {
+        while pos < self.haystack.len() {
+            let (at, trace) = self.prefilter.next_match(self.haystack, pos)?;
+            if trace || is_dollar_at(self.haystack, at) {
+                return Some(at);
+            }
+            pos = at + 1;
         }
-        let marker = self.marker.get(pos, |pos| find_marker(haystack, pos));
-        let traces = &self.prefilter.traces;
-        let trace = self.trace.get(pos, |pos| {
-            traces.find(&haystack[pos..]).map(|m| pos + m.start())
-        });
-        match (marker, trace) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-/// The first verified marker at or after `pos`; each byte is looked at by two SIMD scans.
-fn find_marker(haystack: &[u8], pos: usize) -> Option<usize> {
-    let next_three =
-        |from: usize| memchr::memchr3(b'$', b'%', b'\\', &haystack[from..]).map(|i| from + i);
-    let next_amp = |from: usize| memchr::memchr(b'&', &haystack[from..]).map(|i| from + i);
-    let mut three = next_three(pos);
-    let mut amp = next_amp(pos);
-    loop {
-        let at = match (three, amp) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        if is_dollar_at(haystack, at) {
-            return Some(at);
-        }
-        if three == Some(at) {
-            three = next_three(at + 1);
-        } else {
-            amp = next_amp(at + 1);
-        }
+        None
     }
 }
 

@@ -35,8 +35,11 @@ impl ScanSummary {
 /// Bytes a reader is read in before candidates are searched; also the parallel split size.
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// Counts `\n` bytes. Line numbers need every newline counted, so this runs over every byte:
+/// `bytecount` does it with SIMD compares (AVX2 where the CPU has it), several times faster
+/// than iterating over `memchr` matches, which pays per newline.
 fn count_newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
+    bytecount::count(bytes, b'\n') as u64
 }
 
 impl Hunter {
@@ -190,6 +193,23 @@ mod tests {
         hits.iter()
             .map(|h| (h.line_number, h.byte_offset, h.target_host.as_deref()))
             .collect()
+    }
+
+    #[test]
+    fn newlines_are_counted_in_every_block_size() {
+        for len in [0, 1, 7, 8, 9, 31, 32, 33, 8161, 70_000] {
+            let text: Vec<u8> = (0..len)
+                .map(|i| match i % 7 {
+                    0 => b'\n',
+                    1 => 0x8a,
+                    2 => 0x0b,
+                    _ => b'x',
+                })
+                .collect();
+            let expected = text.iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(count_newlines(&text), expected, "{len}");
+        }
+        assert_eq!(count_newlines(&[b'\n'; 100_000]), 100_000);
     }
 
     #[test]
