@@ -52,7 +52,7 @@ pub(crate) async fn console(State(state): State<AppState>, user: WebUser) -> Web
     for o in &orgs {
         sanctions.extend(state.store.sanctions_of(&o.id).await?);
     }
-    sanctions.sort_by(|a, b| b.decided_at.cmp(&a.decided_at));
+    sanctions.sort_by_key(|s| std::cmp::Reverse(s.decided_at));
     let received = received_times(&state).await?;
     let body = html! {
         h1 { "Regulator console" }
