@@ -103,7 +103,7 @@ pub(crate) async fn page(
             format!("Advisory {} published ({})", a.id, a.tlp.as_str()),
         ));
     }
-    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events.sort_by_key(|e| e.0);
     let fix = service::fix_available(&state, &case).await?;
     let gates = check_publication(&PublicationRequest {
         now,

@@ -52,7 +52,7 @@ pub(crate) async fn console(State(state): State<AppState>, user: WebUser) -> Web
     for o in &orgs {
         sanctions.extend(state.store.sanctions_of(&o.id).await?);
     }
-    sanctions.sort_by(|a, b| b.decided_at.cmp(&a.decided_at));
+    sanctions.sort_by_key(|s| std::cmp::Reverse(s.decided_at));
     let received = received_times(&state).await?;
     let body = html! {
         h1 { "Regulator console" }
@@ -206,6 +206,33 @@ fn monthly_chart(times: &[Timestamp], now: Timestamp, tz: &TimeZone) -> Markup {
     }
 }
 
+/// `POST /regulator/sanctions`: the regulator's decision, through the same service as
+/// `POST /api/v1/organizations/{id}/sanctions`.
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    form: super::WebForm,
+) -> WebResult {
+    form.check_csrf(&user, &headers)?;
+    let months = match form.get("months") {
+        "" => None,
+        m => Some(
+            m.parse::<u32>()
+                .map_err(|_| crate::error::AppError::field("months", "a whole number of months"))?,
+        ),
+    };
+    let request: vulnshare_core::sanction::SanctionRequest =
+        serde_json::from_value(serde_json::json!({
+            "kind": form.get("kind"), "months": months, "reason": form.get("reason"),
+        }))
+        .map_err(|e| crate::error::AppError::field("kind", e.to_string()))?;
+    crate::service::decide_sanction(&state, user.actor(), form.get("org"), request).await?;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Redirect::to("/regulator"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,31 +264,4 @@ mod tests {
             "17:00 UTC on Nov 30 is Dec 1 in Shanghai"
         );
     }
-}
-
-/// `POST /regulator/sanctions`: the regulator's decision, through the same service as
-/// `POST /api/v1/organizations/{id}/sanctions`.
-pub(crate) async fn decide(
-    State(state): State<AppState>,
-    user: WebUser,
-    headers: axum::http::HeaderMap,
-    form: super::WebForm,
-) -> WebResult {
-    form.check_csrf(&user, &headers)?;
-    let months = match form.get("months") {
-        "" => None,
-        m => Some(
-            m.parse::<u32>()
-                .map_err(|_| crate::error::AppError::field("months", "a whole number of months"))?,
-        ),
-    };
-    let request: vulnshare_core::sanction::SanctionRequest =
-        serde_json::from_value(serde_json::json!({
-            "kind": form.get("kind"), "months": months, "reason": form.get("reason"),
-        }))
-        .map_err(|e| crate::error::AppError::field("kind", e.to_string()))?;
-    crate::service::decide_sanction(&state, user.actor(), form.get("org"), request).await?;
-    Ok(axum::response::IntoResponse::into_response(
-        axum::response::Redirect::to("/regulator"),
-    ))
 }
