@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod openpgp;
 pub mod outbox;
+pub mod rate_limit;
+pub mod request;
 pub(crate) mod routes;
 pub use routes::ROUTES;
 pub mod service;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub mailer: Option<Arc<outbox::Mailer>>,
     /// This node's request metrics.
     pub metrics: metrics::Metrics,
+    /// This node's rate limits per client address and per credential.
+    pub rate_limits: rate_limit::RateLimits,
 }
 
 impl AppState {
@@ -94,6 +98,7 @@ impl AppState {
             openpgp_key: Arc::new(openpgp_key),
             mailer: None,
             metrics: metrics::Metrics::default(),
+            rate_limits: rate_limit::RateLimits::default(),
         })
     }
 }
@@ -102,6 +107,12 @@ impl AppState {
     /// Sends e-mail subscriptions through `mailer`.
     pub fn with_mailer(mut self, mailer: outbox::Mailer) -> AppState {
         self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    /// Enforces `config` instead of the default rate limits.
+    pub fn with_rate_limits(mut self, config: rate_limit::RateLimitConfig) -> AppState {
+        self.rate_limits = rate_limit::RateLimits::new(config);
         self
     }
 }
@@ -117,7 +128,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the per-address rate limit.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

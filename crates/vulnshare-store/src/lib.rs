@@ -50,7 +50,7 @@ pub use regime::{CustomRegimeSource, RegimeSettings};
 pub use report::{ReportFilter, ReportPage, ReportScope};
 pub use sanction::new_sanction_id;
 pub use sbom::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
-pub use stats::Gauge;
+pub use stats::{Backlog, Gauge};
 pub use taxii::TaxiiObject;
 pub use user::{Credentials, TokenActor};
 
