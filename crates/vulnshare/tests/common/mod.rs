@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,6 +21,8 @@ pub struct Server {
     pub base_url: String,
     /// (organization, API token) of every demo account.
     tokens: Vec<(String, String)>,
+    /// Every line the server wrote to standard error so far.
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -33,9 +35,16 @@ impl Drop for Server {
 impl Server {
     /// Starts the demo server with its database under `data_dir`; waits until it listens.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[], &[])
+    }
+
+    /// Starts the demo server with more `serve` arguments and environment variables.
+    pub fn start_with(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
+            .envs(envs.iter().copied())
             .env_remove("VULNSHARE_DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -43,8 +52,11 @@ impl Server {
             .expect("the server starts");
         let stderr = child.stderr.take().unwrap();
         let (send, receive) = mpsc::channel();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let keep = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep.lock().unwrap().push(line.clone());
                 let _ = send.send(line);
             }
         });
@@ -68,7 +80,13 @@ impl Server {
             child,
             base_url: base_url.unwrap(),
             tokens,
+            stderr: lines,
         }
+    }
+
+    /// Every line the server wrote to standard error so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
     }
 
     /// The API token of the demo account of `organization`.
