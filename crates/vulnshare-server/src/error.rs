@@ -42,6 +42,17 @@ pub enum AppError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The caller sent more requests than its rate limit allows.
+    #[error("too many requests from {who}; retry after {} s", retry_after_secs(*.retry_after))]
+    RateLimited {
+        /// Whose limit: "this address" or "this credential".
+        who: &'static str,
+        /// How long until the next request is allowed.
+        retry_after: std::time::Duration,
+    },
+    /// The database cannot be reached; the node is not ready.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The server failed.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -56,6 +67,14 @@ impl AppError {
         }])
     }
 
+    /// For [`AppError::RateLimited`], the whole seconds to wait (what `Retry-After` says).
+    pub fn retry_after_secs(&self) -> u64 {
+        match self {
+            AppError::RateLimited { retry_after, .. } => retry_after_secs(*retry_after),
+            _ => 0,
+        }
+    }
+
     /// What the client is told: the message, every invalid field, or for server errors
     /// nothing but that it was logged (which this does, once, with the cause).
     pub(crate) fn detail(&self) -> String {
@@ -63,6 +82,10 @@ impl AppError {
             AppError::Internal(cause) => {
                 tracing::error!(error = %cause, source = ?cause.source(), "request failed");
                 "the server failed to handle the request; it has been logged".to_owned()
+            }
+            AppError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "the database is unavailable");
+                self.to_string()
             }
             AppError::Invalid(errors) => errors
                 .iter()
@@ -103,6 +126,16 @@ impl AppError {
             ),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            AppError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
+            AppError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -151,6 +184,11 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let AppError::RateLimited { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs(*retry_after).into());
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -158,6 +196,11 @@ impl IntoResponse for AppError {
         }
         response
     }
+}
+
+/// Whole seconds to wait, rounded up, at least one (what `Retry-After` carries).
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 impl From<Invalid> for AppError {

@@ -48,6 +48,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// The raw body, up to the route's limit; a longer body is refused with 413 as soon as the
+/// limit is crossed, without reading the rest. Handlers of APIs with their own error dialect
+/// (TAXII, CVE Services) take `Result<RawBody, AppError>` and convert the error.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|e| match e {
+                BytesRejection::FailedToBufferBody(_) => AppError::TooLarge(MAX_BODY_BYTES),
+                other => AppError::MalformedBody {
+                    message: other.body_text(),
+                    field: None,
+                },
+            })
+    }
+}
+
 /// Parses JSON, reporting the path of the first error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod openpgp;
 pub mod outbox;
+pub mod rate_limit;
+pub mod request;
 pub(crate) mod routes;
 pub use routes::ROUTES;
 pub mod service;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// How the web UI is set up.
     pub web: web::WebConfig,
+    /// This node's rate limits per client address and per credential.
+    pub rate_limits: rate_limit::RateLimits,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             mailer: None,
             metrics: metrics::Metrics::default(),
             web: web::WebConfig::default(),
+            rate_limits: rate_limit::RateLimits::default(),
         })
     }
 }
@@ -114,6 +119,12 @@ impl AppState {
         self.mailer = Some(Arc::new(mailer));
         self
     }
+
+    /// Enforces `config` instead of the default rate limits.
+    pub fn with_rate_limits(mut self, config: rate_limit::RateLimitConfig) -> AppState {
+        self.rate_limits = rate_limit::RateLimits::new(config);
+        self
+    }
 }
 
 /// The whole HTTP application.
@@ -127,6 +138,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The peer address feeds the per-address rate limit.
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

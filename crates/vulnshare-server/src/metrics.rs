@@ -1,8 +1,11 @@
 //! Prometheus metrics at `/metrics`: request counts and latency histograms per route and status
-//! class, and gauges read from the database (obligations by status, outbox backlog), so every
-//! node reports the same platform-wide numbers.
+//! class, requests refused by the rate limits, when this node's sweeper last swept, and gauges
+//! read from the database (obligations by status, outbox backlog, sweeper lag), so every node
+//! reports the same platform-wide numbers.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -13,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use vulnshare_store::Gauge;
 
 use crate::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -30,9 +33,19 @@ type SeriesKey = (String, String, &'static str);
 
 /// Request metrics kept in memory by this node.
 #[derive(Debug, Default, Clone)]
-pub struct Metrics(Arc<Mutex<BTreeMap<SeriesKey, Series>>>);
+pub struct Metrics {
+    requests: Arc<Mutex<BTreeMap<SeriesKey, Series>>>,
+    /// Microseconds since the epoch of this node's last completed sweep (0: none yet).
+    last_sweep: Arc<AtomicI64>,
+}
 
 impl Metrics {
+    /// Records that this node's deadline sweeper completed a sweep at `at`.
+    pub fn sweep_finished(&self, at: jiff::Timestamp) {
+        self.last_sweep
+            .store(at.as_microsecond(), Ordering::Relaxed);
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let class = match status {
             200..=299 => "2xx",
@@ -40,7 +53,7 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         let s = map
             .entry((method.to_owned(), route.to_owned(), class))
             .or_default();
@@ -56,7 +69,7 @@ impl Metrics {
     fn render(&self, out: &mut String) {
         out.push_str("# HELP vulnshare_http_request_duration_seconds HTTP request latency by route and status class.\n");
         out.push_str("# TYPE vulnshare_http_request_duration_seconds histogram\n");
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         for ((method, route, class), s) in map.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{class}\"");
             for (i, b) in BUCKETS.iter().enumerate() {
@@ -108,33 +121,120 @@ async fn counts(state: &AppState, gauge: Gauge) -> Vec<(String, i64)> {
     })
 }
 
+/// Seconds from `from` to `to`, never negative.
+fn seconds_between(from: Option<jiff::Timestamp>, to: jiff::Timestamp) -> f64 {
+    from.map_or(0.0, |f| {
+        (to.as_microsecond() - f.as_microsecond()).max(0) as f64 / 1e6
+    })
+}
+
+/// A label value with `\`, `"` and newlines escaped as the text format requires.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
 /// `GET /metrics`.
 pub(crate) async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     state.metrics.render(&mut out);
-    out.push_str(
-        "# HELP vulnshare_obligations Obligations by status.\n# TYPE vulnshare_obligations gauge\n",
+    let now = state.clock.now();
+    for (gauge, name, key, help) in [
+        (
+            Gauge::Obligations,
+            "vulnshare_obligations",
+            "status",
+            "Obligations by status.",
+        ),
+        (
+            Gauge::Outbox,
+            "vulnshare_outbox_deliveries",
+            "state",
+            "Outbox deliveries by state (pending includes those waiting to be retried).",
+        ),
+        (
+            Gauge::Reports,
+            "vulnshare_reports",
+            "state",
+            "Reports by state.",
+        ),
+    ] {
+        family(&mut out, name, "gauge", help);
+        for (value, n) in counts(&state, gauge).await {
+            let _ = writeln!(out, "{name}{{{key}=\"{}\"}} {n}", label(&value));
+        }
+    }
+    match state.store.backlog(now).await {
+        Ok(backlog) => {
+            family(
+                &mut out,
+                "vulnshare_outbox_backlog",
+                "gauge",
+                "Outbox deliveries due to be sent now and not sent yet.",
+            );
+            let _ = writeln!(out, "vulnshare_outbox_backlog {}", backlog.outbox_due);
+            family(
+                &mut out,
+                "vulnshare_outbox_backlog_age_seconds",
+                "gauge",
+                "How long the oldest due delivery has waited (0 when none).",
+            );
+            let _ = writeln!(
+                out,
+                "vulnshare_outbox_backlog_age_seconds {}",
+                seconds_between(backlog.outbox_oldest_due_at, now)
+            );
+            family(
+                &mut out,
+                "vulnshare_sweeper_lag_seconds",
+                "gauge",
+                "How long past its deadline the oldest obligation still waits to be marked overdue (0 when none).",
+            );
+            let _ = writeln!(
+                out,
+                "vulnshare_sweeper_lag_seconds {}",
+                seconds_between(backlog.oldest_unswept_due_at, now)
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics query failed"),
+    }
+    family(
+        &mut out,
+        "vulnshare_sweeper_last_sweep_timestamp_seconds",
+        "gauge",
+        "When this node's deadline sweeper last completed a sweep (0: not yet).",
     );
-    for (status, n) in counts(&state, Gauge::Obligations).await {
-        out.push_str(&format!(
-            "vulnshare_obligations{{status=\"{status}\"}} {n}\n"
-        ));
-    }
-    out.push_str("# HELP vulnshare_outbox_deliveries Outbox deliveries by state (pending is the backlog).\n# TYPE vulnshare_outbox_deliveries gauge\n");
-    for (s, n) in counts(&state, Gauge::Outbox).await {
-        out.push_str(&format!(
-            "vulnshare_outbox_deliveries{{state=\"{s}\"}} {n}\n"
-        ));
-    }
-    out.push_str("# HELP vulnshare_reports Reports by state.\n# TYPE vulnshare_reports gauge\n");
-    for (s, n) in counts(&state, Gauge::Reports).await {
-        out.push_str(&format!("vulnshare_reports{{state=\"{s}\"}} {n}\n"));
-    }
+    let _ = writeln!(
+        out,
+        "vulnshare_sweeper_last_sweep_timestamp_seconds {}",
+        state.metrics.last_sweep.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let (by_address, by_credential) = state.rate_limits.refused();
+    family(
+        &mut out,
+        "vulnshare_rate_limited_requests_total",
+        "counter",
+        "Requests this node refused with 429, by the limit that refused them.",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_rate_limited_requests_total{{limit=\"address\"}} {by_address}\nvulnshare_rate_limited_requests_total{{limit=\"credential\"}} {by_credential}"
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
 /// `GET /readyz`: the database answers and the audit head is readable.
 pub(crate) async fn ready(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
-    state.store.ready().await?;
+    state
+        .store
+        .ready()
+        .await
+        .map_err(|e| AppError::Unavailable(Box::new(e)))?;
     Ok(axum::Json(serde_json::json!({"status": "ready"})))
 }

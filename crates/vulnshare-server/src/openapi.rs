@@ -29,6 +29,10 @@ fn ok(status: &str, name: Option<&str>) -> Value {
         ("409", "conflicts with the current state"),
         ("413", "body too large"),
         ("422", "invalid fields"),
+        (
+            "429",
+            "too many requests from this address or credential; see Retry-After",
+        ),
     ] {
         responses.insert(
             code.into(),
@@ -665,6 +669,9 @@ pub fn document() -> Value {
         });
         if let Some(r) = request {
             op["requestBody"] = body(r);
+        }
+        if *path == "/api/v1/health" {
+            op["responses"]["503"] = json!({"description": "the database is unavailable", "content": {"application/problem+json": {"schema": schema_ref("Problem")}}});
         }
         if public {
             op["security"] = json!([]);

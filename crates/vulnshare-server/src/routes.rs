@@ -23,7 +23,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::{AppState, MAX_BODY_BYTES};
@@ -345,6 +344,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .fallback(|| async { AppError::NotFound("route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limits.clone(),
+            crate::rate_limit::enforce,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -353,11 +356,11 @@ pub(crate) fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             crate::metrics::track,
         ))
+        .layer(axum::middleware::from_fn(crate::request::trace))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
@@ -371,6 +374,20 @@ pub(crate) fn router(state: AppState) -> Router {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
         .with_state(state)
+}
+
+/// `error` answered in the dialect of the API `path` belongs to: CVE Services' JSON under
+/// `/cve-services/`, a TAXII error message under `/taxii2/`, problem+json everywhere else.
+/// For middleware that refuses a request before it reaches a handler.
+pub(crate) fn error_for_path(path: &str, error: AppError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if path.starts_with("/cve-services/") {
+        crate::service::cve::CveApiError::from(error).into_response()
+    } else if path.starts_with("/taxii2/") {
+        taxii::error_response(error)
+    } else {
+        error.into_response()
+    }
 }
 
 /// Page size bounds shared by listing routes.

@@ -193,7 +193,11 @@ pub fn spawn(state: AppState, config: SweeperConfig) -> JoinHandle<()> {
             ticker.tick().await;
             let now = state.clock.now();
             let span = tracing::info_span!("sweep", %now);
-            match sweep_with(&state, now, &config).instrument(span).await {
+            let swept = sweep_with(&state, now, &config).instrument(span).await;
+            if swept.is_ok() {
+                state.metrics.sweep_finished(now);
+            }
+            match swept {
                 Ok(r) if r == SweepReport::default() => {}
                 Ok(r) => tracing::info!(
                     overdue = r.overdue.len(),

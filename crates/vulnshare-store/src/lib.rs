@@ -54,7 +54,7 @@ pub use report::{ReportFilter, ReportPage, ReportScope};
 pub use sanction::new_sanction_id;
 pub use sbom::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
 pub use session::{LockoutPolicy, WebSession};
-pub use stats::Gauge;
+pub use stats::{Backlog, Gauge};
 pub use taxii::TaxiiObject;
 pub use user::{Credentials, TokenActor};
 

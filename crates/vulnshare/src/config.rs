@@ -49,7 +49,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Logs to standard error, as text or JSON lines; `RUST_LOG` sets the level.
+/// Logs to standard error, as text or JSON lines; `RUST_LOG` sets the level. A JSON line holds
+/// the event's fields at the top level (`message`, `status`, `latency_ms`, …) and the fields of
+/// the span it happened in under `span` (`request_id`, `method`, `route` for a request).
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -57,7 +59,12 @@ pub fn init_tracing(json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
-        builder.json().init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
     } else {
         builder.init();
     }

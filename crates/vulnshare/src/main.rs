@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use vulnshare_server::rate_limit::{Rate, RateLimitConfig};
 use vulnshare_server::{AppState, SystemClock};
 use vulnshare_store::Store;
 
@@ -72,6 +73,21 @@ struct ServeArgs {
     /// Seconds between deadline sweeps (obligations turn overdue at most this late).
     #[arg(long, env = "VULNSHARE_SWEEP_INTERVAL_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=60))]
     sweep_interval_secs: u64,
+    /// Requests a minute allowed per client address, sustained (0: no limit).
+    #[arg(long, env = "VULNSHARE_RATE_LIMIT_ADDRESS_PER_MINUTE", default_value_t = RateLimitConfig::default().per_address.per_minute)]
+    rate_limit_address_per_minute: u32,
+    /// Requests a client address may send at once above the sustained rate.
+    #[arg(long, env = "VULNSHARE_RATE_LIMIT_ADDRESS_BURST", default_value_t = RateLimitConfig::default().per_address.burst)]
+    rate_limit_address_burst: u32,
+    /// Requests a minute allowed per credential (API token, Basic credentials, CVE-API-KEY), sustained (0: no limit).
+    #[arg(long, env = "VULNSHARE_RATE_LIMIT_CREDENTIAL_PER_MINUTE", default_value_t = RateLimitConfig::default().per_credential.per_minute)]
+    rate_limit_credential_per_minute: u32,
+    /// Requests a credential may send at once above the sustained rate.
+    #[arg(long, env = "VULNSHARE_RATE_LIMIT_CREDENTIAL_BURST", default_value_t = RateLimitConfig::default().per_credential.burst)]
+    rate_limit_credential_burst: u32,
+    /// Server nodes sharing the load behind one balancer: each node allows 1/N of every rate limit.
+    #[arg(long, env = "VULNSHARE_NODES", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    nodes: u32,
     /// Hours before a deadline that the "deadline approaching" reminder goes out.
     #[arg(long, env = "VULNSHARE_REMIND_BEFORE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(0..=720))]
     remind_before_hours: u64,
@@ -238,6 +254,17 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .with_web(vulnshare_server::web::WebConfig {
             insecure_cookies: args.insecure_cookies,
             test_clock,
+        })
+        .with_rate_limits(RateLimitConfig {
+            per_address: Rate {
+                per_minute: args.rate_limit_address_per_minute,
+                burst: args.rate_limit_address_burst,
+            },
+            per_credential: Rate {
+                per_minute: args.rate_limit_credential_per_minute,
+                burst: args.rate_limit_credential_burst,
+            },
+            nodes: args.nodes,
         });
     if let Some(url) = &args.smtp_url {
         let mailer = vulnshare_server::outbox::Mailer::new(url, &args.smtp_from)

@@ -24,6 +24,8 @@ use vulnshare_core::token::{hash_secret, looks_like_secret};
 use vulnshare_store::{CveIdFilter, StoreError, StoredCveId};
 
 use crate::AppState;
+use crate::error::AppError;
+use crate::extract::RawBody;
 use crate::service::cve::{
     self as cve, CnaActor, CveApiError, CveResult, RecordKind, ReserveRequest,
 };
@@ -463,9 +465,9 @@ pub(crate) async fn publish(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<RawBody, AppError>,
 ) -> CveResult<Response> {
-    put_record(&state, &caller, &id, RecordKind::Published, false, &body).await
+    put_record(&state, &caller, &id, RecordKind::Published, false, &body?.0).await
 }
 
 /// `PUT /cve/{id}/cna`: replace the CNA container of a published record.
@@ -473,9 +475,9 @@ pub(crate) async fn update_published(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<RawBody, AppError>,
 ) -> CveResult<Response> {
-    put_record(&state, &caller, &id, RecordKind::Published, true, &body).await
+    put_record(&state, &caller, &id, RecordKind::Published, true, &body?.0).await
 }
 
 /// `POST /cve/{id}/reject`: reject a reserved or published id with a record.
@@ -483,9 +485,9 @@ pub(crate) async fn reject(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<RawBody, AppError>,
 ) -> CveResult<Response> {
-    put_record(&state, &caller, &id, RecordKind::Rejected, false, &body).await
+    put_record(&state, &caller, &id, RecordKind::Rejected, false, &body?.0).await
 }
 
 /// `PUT /cve/{id}/reject`: replace the record of a rejected id.
@@ -493,9 +495,9 @@ pub(crate) async fn update_rejected(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<RawBody, AppError>,
 ) -> CveResult<Response> {
-    put_record(&state, &caller, &id, RecordKind::Rejected, true, &body).await
+    put_record(&state, &caller, &id, RecordKind::Rejected, true, &body?.0).await
 }
 
 /// Unknown paths under `/cve-services/api/`.

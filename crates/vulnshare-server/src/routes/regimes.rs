@@ -1,6 +1,5 @@
 //! Regimes: the catalogue, an organization's choice, and uploading a custom regime.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -11,7 +10,7 @@ use vulnshare_core::token::TokenScope;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::extract::Json;
+use crate::extract::{Json, RawBody};
 use crate::service::{self, RegimeChoice, RegimeOrigin, effective_settings};
 
 fn describe(regime: &Regime, origin: RegimeOrigin) -> Value {
@@ -59,7 +58,7 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> AppResult<impl IntoResponse> {
     let mime = headers
         .get(header::CONTENT_TYPE)

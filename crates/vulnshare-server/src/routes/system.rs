@@ -12,7 +12,11 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query, parse_json};
 
 pub(crate) async fn health(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
-    state.store.ping().await?;
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| AppError::Unavailable(Box::new(e)))?;
     Ok(axum::Json(json!({"status": "ok"})))
 }
 

@@ -12,11 +12,17 @@ use serde_json::{Value, json};
 use vulnshare_formats::stix::{STIX_MEDIA_TYPE, parse_stix_time, stix_time};
 
 use crate::error::AppError;
-use crate::extract::parse_json;
+use crate::extract::{RawBody, parse_json};
 use crate::service::{self, Collection, Entry, ObjectFilter, Page, VersionMatch};
 use crate::{AppState, MAX_BODY_BYTES};
 pub(crate) use protocol::TAXII_MEDIA_TYPE;
 use protocol::{TaxiiCaller, TaxiiResult, check_content_type, negotiate, taxii_json};
+
+/// `error` as a TAXII error message, for middleware that refuses a TAXII request.
+pub(crate) fn error_response(error: AppError) -> Response {
+    use axum::response::IntoResponse;
+    protocol::TaxiiError::App(error).into_response()
+}
 
 /// The path of the only API root.
 pub const API_ROOT: &str = "/taxii2/api1/";
@@ -230,13 +236,13 @@ pub(crate) async fn add_objects(
     caller: TaxiiCaller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    body: Result<RawBody, AppError>,
 ) -> TaxiiResult<Response> {
     let caller = caller.required()?;
     let media = negotiate(&headers, false)?;
     let c = service::open_collection(Some(&caller.actor), &id)?;
     check_content_type(&headers)?;
-    let envelope: Value = parse_json(&body)?;
+    let envelope: Value = parse_json(&body?.0)?;
     let status = service::add_objects(&state, &caller.actor, c, envelope).await?;
     Ok(taxii_json(StatusCode::ACCEPTED, &status, media))
 }

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -22,6 +22,8 @@ pub struct Server {
     pub base_url: String,
     /// (organization, API token) of every demo account.
     tokens: Vec<(String, String)>,
+    /// Every line the server wrote to standard error so far.
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -34,15 +36,28 @@ impl Drop for Server {
 impl Server {
     /// Starts the demo server with its database under `data_dir`; waits until it listens.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[], &[])
+    }
+
+    /// Starts the demo server with more `serve` arguments and environment variables.
+    pub fn start_with(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let dir = data_dir.display().to_string();
-        Server::launch(&["--demo", "--data-dir", &dir])
+        let mut all = vec!["--demo", "--data-dir", dir.as_str()];
+        all.extend_from_slice(args);
+        Server::launch_with(&all, envs)
     }
 
     /// Starts `vulnshare serve --listen 127.0.0.1:0` with `args` added; waits until it listens.
     pub fn launch(args: &[&str]) -> Server {
+        Server::launch_with(args, &[])
+    }
+
+    /// [`Server::launch`] with environment variables.
+    pub fn launch_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(envs.iter().copied())
             .env_remove("VULNSHARE_DATABASE_URL")
             .env_remove("VULNSHARE_DATA_DIR")
             .stdout(Stdio::null())
@@ -51,8 +66,11 @@ impl Server {
             .expect("the server starts");
         let stderr = child.stderr.take().unwrap();
         let (send, receive) = mpsc::channel();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let keep = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep.lock().unwrap().push(line.clone());
                 let _ = send.send(line);
             }
         });
@@ -76,6 +94,7 @@ impl Server {
             child,
             base_url: base_url.unwrap(),
             tokens,
+            stderr: lines,
         }
     }
 
@@ -93,6 +112,11 @@ impl Server {
     /// Every demo account's (organization, token), empty when the demo was not seeded.
     pub fn tokens(&self) -> &[(String, String)] {
         &self.tokens
+    }
+
+    /// Every line the server wrote to standard error so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
     }
 
     /// The API token of the demo account of `organization`.

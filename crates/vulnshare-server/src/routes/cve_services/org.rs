@@ -1,7 +1,6 @@
 //! The organization part of the CVE Services API: `GET /org/{short_name}`, its `id_quota`,
 //! its users, and creating, updating and re-keying them.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
@@ -10,6 +9,8 @@ use vulnshare_core::user::{Role, User};
 
 use super::{CveCaller, RawQuery, parse_body, time};
 use crate::AppState;
+use crate::error::AppError;
+use crate::extract::RawBody;
 use crate::service::cve::{self as cve, CnaUserUpdate, CveApiError, CveResult, NewCnaUser};
 
 /// A user as CVE Services shows one; `ADMIN` is the organization administrator role.
@@ -96,9 +97,9 @@ pub(crate) async fn create_user(
     State(state): State<AppState>,
     CveCaller(caller): CveCaller,
     Path(short_name): Path<String>,
-    body: Bytes,
+    body: Result<RawBody, AppError>,
 ) -> CveResult<impl IntoResponse> {
-    let body = parse_body(&body)?;
+    let body = parse_body(&body?.0)?;
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let username = body
         .get("username")

@@ -88,6 +88,13 @@ impl From<AppError> for CveApiError {
                 CveApiError::new(404, "NOT_FOUND", format!("{what} not found"))
             }
             AppError::Conflict(m) => CveApiError::new(409, "CONFLICT", m),
+            e @ AppError::RateLimited { .. } => {
+                CveApiError::new(429, "TOO_MANY_REQUESTS", e.to_string())
+            }
+            AppError::Unavailable(cause) => CveApiError {
+                cause: Some(cause),
+                ..CveApiError::new(503, "SERVICE_UNAVAILABLE", "Service Unavailable")
+            },
             AppError::Internal(cause) => CveApiError {
                 cause: Some(cause),
                 ..CveApiError::new(500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
