@@ -154,3 +154,43 @@ async fn osv_queries_find_published_advisories_and_respect_tlp() {
     })
     .await;
 }
+
+/// Advisories a caller may not read never hide older ones it may: 2,100 newer AMBER advisories
+/// stand before one CLEAR advisory, and an anonymous OSV query still finds the CLEAR one.
+#[tokio::test]
+async fn many_newer_hidden_advisories_do_not_hide_an_older_readable_one() {
+    TestApp::each(|app| async move {
+        let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
+        let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
+        let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
+        let id = filed["report"]["id"].as_str().unwrap().to_owned();
+        for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
+            app.call("POST", &format!("/api/v1/reports/{id}/transitions"), Some(who), Some(json!({"to": to}))).await;
+        }
+        let (_, case) = app.call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": "t", "report_ids": [id]}))).await;
+        let case_id = case["case"]["id"].as_str().unwrap();
+        let (s, p) = app
+            .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "CLEAR", "summary": "s", "remediation": "upgrade"})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let public = p["advisory"]["id"].as_str().unwrap().to_owned();
+        let original = app.store.advisory(&public).await.unwrap();
+        let mut tx = app.store.begin_write().await.unwrap();
+        for i in 0..2100 {
+            let mut hidden = original.clone();
+            hidden.id = format!("VS-2099-{i:05}");
+            hidden.tlp = vulnshare_core::tlp::Tlp::Amber;
+            hidden.published_at = original.published_at + jiff::SignedDuration::from_secs(i + 1);
+            tx.save_advisory(&hidden, None, "test").await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let q = json!({"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "version": "2.14.1"});
+        let (s, r) = app.call("POST", "/osv/v1/query", None, Some(q)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let ids: Vec<&str> = r["vulns"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [public.as_str()]);
+        let (_, listed) = app.call("GET", "/api/v1/advisories?limit=5", None, None).await;
+        assert_eq!(listed["items"][0]["id"], public.as_str(), "{listed}");
+    })
+    .await;
+}

@@ -94,11 +94,12 @@ impl Store {
     }
 
     /// Every advisory, newest first (callers filter by visibility).
-    pub async fn advisories(&self, limit: i64) -> Result<Vec<Advisory>> {
+    pub async fn advisories(&self, limit: i64, offset: i64) -> Result<Vec<Advisory>> {
         let rows = sqlx::query(
-            "SELECT document FROM advisories ORDER BY published_at DESC, id DESC LIMIT $1",
+            "SELECT document FROM advisories ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(limit)
+        .bind(offset)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(advisory_row).collect()

@@ -218,33 +218,40 @@ pub async fn read_advisory(
     Ok(advisory)
 }
 
-/// The advisories the caller may see, newest first.
+/// The advisories the caller may see, newest first, at most `limit` of them. The store is read
+/// in pages until `limit` readable ones are found or none are left, so advisories the caller
+/// may not read never hide older ones it may.
 pub async fn list_advisories(
     state: &AppState,
     actor: Option<&Actor>,
     limit: i64,
 ) -> AppResult<Vec<Advisory>> {
+    const PAGE: i64 = 500;
     let mut out = Vec::new();
     let mut cases = std::collections::HashMap::new();
-    for a in state
-        .store
-        .advisories(limit.saturating_mul(4).min(2000))
-        .await?
-    {
-        if a.tlp != Tlp::Clear && actor.is_none() {
-            continue;
-        }
-        if !cases.contains_key(&a.case_id) {
-            cases.insert(a.case_id.clone(), state.store.case(&a.case_id).await?);
-        }
-        if can_read_advisory(actor, &a, &cases[&a.case_id]).is_ok() {
-            out.push(a);
-            if out.len() as i64 >= limit {
-                break;
+    let mut offset = 0;
+    loop {
+        let page = state.store.advisories(PAGE, offset).await?;
+        let last = (page.len() as i64) < PAGE;
+        offset += PAGE;
+        for a in page {
+            if a.tlp != Tlp::Clear && actor.is_none() {
+                continue;
+            }
+            if !cases.contains_key(&a.case_id) {
+                cases.insert(a.case_id.clone(), state.store.case(&a.case_id).await?);
+            }
+            if can_read_advisory(actor, &a, &cases[&a.case_id]).is_ok() {
+                out.push(a);
+                if out.len() as i64 >= limit {
+                    return Ok(out);
+                }
             }
         }
+        if last {
+            return Ok(out);
+        }
     }
-    Ok(out)
 }
 
 /// A withdrawal.
