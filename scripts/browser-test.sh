@@ -17,7 +17,9 @@ fi
 if ! [ -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
-cargo build --quiet -p vulnshare --bin vulnshare
+# Built as part of the workspace's test build (the same features as scripts/test.sh), so that
+# build is reused rather than the server compiled again with other features.
+cargo nextest run --cargo-quiet --workspace --no-run
 artifacts="$root/target/browser-artifacts"
 rm -rf "$artifacts" && mkdir -p "$artifacts"
 data="$(mktemp -d)"

@@ -91,7 +91,10 @@ impl Limiter {
 
     /// `Ok` or how long to wait.
     fn check(&self, key: &[u8; 32]) -> Result<(), Duration> {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == 0
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PRUNE_EVERY)
             && self.buckets.len() > PRUNE_ABOVE
         {
             // Full buckets carry no information; dropping them bounds memory under a flood of

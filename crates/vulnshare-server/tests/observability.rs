@@ -9,6 +9,8 @@ use tower::ServiceExt;
 use vulnshare_core::organization::OrganizationKind;
 use vulnshare_core::user::Role;
 
+/// A sample's labels, as (name, value) pairs.
+type Labels = Vec<(String, String)>;
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_read_platform_gauges() {
     TestApp::each(|app| async move {
@@ -167,7 +169,7 @@ fn parse_prometheus(text: &str) -> Vec<Sample> {
     }
     // Histograms: per label set, buckets cumulative in `le` order, +Inf equal to _count.
     for (family, _) in types.iter().filter(|(_, t)| *t == "histogram") {
-        let mut groups: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+        let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
         for s in samples
             .iter()
             .filter(|s| s.name == format!("{family}_bucket"))

@@ -326,7 +326,10 @@ async fn tables_added_later_are_copied_and_unknown_ones_refused() {
         let target_db = fresh(kind).await;
         let target = target_db.store().await;
         let err = target.restore_from_file(&file, false).await.unwrap_err();
-        assert!(err.to_string().contains("later_added_sessions"), "[{kind}] {err}");
+        assert!(
+            err.to_string().contains("later_added_sessions"),
+            "[{kind}] {err}"
+        );
         exec(&target, later_table).await;
         target.restore_from_file(&file, false).await.unwrap();
         let user: String = sqlx::query_scalar("SELECT user_id FROM later_added_sessions")
