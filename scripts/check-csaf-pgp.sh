@@ -37,7 +37,12 @@ set +e
 "$GPG" --homedir "$gnupg" --batch --status-fd 1 --verify "$work/document.json.asc" "$work/document.json" \
   > "$work/verify.status" 2> "$work/verify.log"
 good_rc=$?
-sed 's/"Upgrade to 3.2.14"/"Nothing to do"/' "$work/document.json" > "$work/tampered.json"
+# Change one thing a reader relies on: the document's title.
+python3 - "$work/document.json" "$work/tampered.json" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(re.sub(r'"title"(\s*):(\s*)"', r'"title"\1:\2"Changed: ', text, count=1))
+PY
 "$GPG" --homedir "$gnupg" --batch --status-fd 1 --verify "$work/document.json.asc" "$work/tampered.json" \
   > "$work/tampered.status" 2> "$work/tampered.log"
 tampered_rc=$?
