@@ -1,4 +1,4 @@
-//! CVE JSON 5.1 records: a vulnshare report as the CNA container of a published CVE record
+//! CVE JSON 5.1 records: a vulnshare report or published advisory as the CNA container of a published CVE record
 //! (`cveMetadata` + `containers.cna` with affected, descriptions, problemTypes, metrics and
 //! references), ready for CVE Services' `POST /cve/{id}/cna`.
 //!
@@ -13,8 +13,10 @@ pub mod container;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use vulnshare_core::advisory::Advisory;
 use vulnshare_core::package::{AffectedPackage, Ecosystem, RangeEvent};
-use vulnshare_core::report::Report;
+use vulnshare_core::report::{AffectedProduct, Report};
+use vulnshare_core::severity::{CvssScore, Cwe};
 
 use crate::csaf::vulnerability::cwe_name;
 use crate::error::FormatError;
@@ -55,10 +57,70 @@ pub fn collection_url(ecosystem: Ecosystem) -> &'static str {
 /// Fails when the CVE id is malformed, a reference is not an http(s) URL or there is none,
 /// the org id is not a UUID, or the report names nothing affected.
 pub fn report_to_cve(report: &Report, options: &CveOptions) -> Result<Value, FormatError> {
-    check_options(options)?;
     let c = &report.content;
-    let mut affected: Vec<Value> = c.affected_packages.iter().map(package_entry).collect();
-    for p in &c.affected_products {
+    let mut description = c.title.clone();
+    for text in [&c.technical_characteristics, &c.harm, &c.scope_of_impact] {
+        if !text.is_empty() {
+            description.push_str("\n\n");
+            description.push_str(text);
+        }
+    }
+    record(
+        &Content {
+            title: &c.title,
+            description,
+            solution: None,
+            packages: &c.affected_packages,
+            products: &c.affected_products,
+            cwes: &c.cwes,
+            cvss: c.cvss(),
+        },
+        options,
+    )
+}
+
+/// Exports a published advisory as a CVE JSON 5.1 record: its summary as the title, its
+/// details as the description and its remediation under `solutions`.
+///
+/// Fails as [`report_to_cve`] does.
+pub fn advisory_to_cve(advisory: &Advisory, options: &CveOptions) -> Result<Value, FormatError> {
+    let description = if advisory.details.is_empty() {
+        advisory.summary.clone()
+    } else {
+        advisory.details.clone()
+    };
+    record(
+        &Content {
+            title: &advisory.summary,
+            description,
+            solution: Some(&advisory.remediation).filter(|r| !r.is_empty()),
+            packages: &advisory.affected_packages,
+            products: &advisory.affected_products,
+            cwes: &advisory.cwes,
+            cvss: advisory
+                .cvss_vector
+                .as_deref()
+                .and_then(|v| CvssScore::parse(v).ok()),
+        },
+        options,
+    )
+}
+
+/// What a CVE record says, whether it comes from a report or an advisory.
+struct Content<'a> {
+    title: &'a str,
+    description: String,
+    solution: Option<&'a String>,
+    packages: &'a [AffectedPackage],
+    products: &'a [AffectedProduct],
+    cwes: &'a [Cwe],
+    cvss: Option<CvssScore>,
+}
+
+fn record(c: &Content<'_>, options: &CveOptions) -> Result<Value, FormatError> {
+    check_options(options)?;
+    let mut affected: Vec<Value> = c.packages.iter().map(package_entry).collect();
+    for p in c.products {
         let product = match &p.model {
             Some(model) => format!("{} {model}", p.name),
             None => p.name.clone(),
@@ -86,13 +148,6 @@ pub fn report_to_cve(report: &Report, options: &CveOptions) -> Result<Value, For
         ));
     }
 
-    let mut description = c.title.clone();
-    for text in [&c.technical_characteristics, &c.harm, &c.scope_of_impact] {
-        if !text.is_empty() {
-            description.push_str("\n\n");
-            description.push_str(text);
-        }
-    }
     let mut cna = json!({
         "providerMetadata": {
             "orgId": options.org_id,
@@ -100,10 +155,13 @@ pub fn report_to_cve(report: &Report, options: &CveOptions) -> Result<Value, For
             "dateUpdated": options.date_updated.to_string(),
         },
         "title": c.title,
-        "descriptions": [{ "lang": "en", "value": description }],
+        "descriptions": [{ "lang": "en", "value": c.description }],
         "affected": affected,
         "references": options.references.iter().map(|u| json!({ "url": u })).collect::<Vec<_>>(),
     });
+    if let Some(solution) = c.solution {
+        cna["solutions"] = json!([{ "lang": "en", "value": solution }]);
+    }
     if !c.cwes.is_empty() {
         let descriptions: Vec<Value> = c
             .cwes
@@ -118,7 +176,7 @@ pub fn report_to_cve(report: &Report, options: &CveOptions) -> Result<Value, For
             .collect();
         cna["problemTypes"] = json!([{ "descriptions": descriptions }]);
     }
-    if let Some(score) = c.cvss() {
+    if let Some(score) = &c.cvss {
         let key = match score.version.as_str() {
             "3.0" => "cvssV3_0",
             "3.1" => "cvssV3_1",
@@ -286,6 +344,57 @@ mod tests {
             cna["problemTypes"][0]["descriptions"][0]["cweId"],
             "CWE-502"
         );
+    }
+
+    #[test]
+    fn an_advisory_becomes_a_record_with_its_remediation_as_the_solution() {
+        let c = log4shell_report().content;
+        let advisory = Advisory {
+            id: "VSA-2021-00001".into(),
+            case_id: "CASE-2021-00001".into(),
+            version: 1,
+            tlp: vulnshare_core::tlp::Tlp::Clear,
+            state: vulnshare_core::advisory::AdvisoryState::Published,
+            summary: "Log4Shell: JNDI lookup RCE in log4j-core".into(),
+            details: "Log4j 2 evaluates JNDI lookups in logged messages.".into(),
+            remediation: "Upgrade log4j-core to 2.15.0 or later.".into(),
+            aliases: vec!["CVE-2021-44228".into()],
+            affected_packages: c.affected_packages.clone(),
+            affected_products: Vec::new(),
+            cvss_vector: c.cvss_vector.clone(),
+            cwes: c.cwes.clone(),
+            credits: Vec::new(),
+            published_at: ts("2021-12-10T00:00:00Z"),
+            updated_at: ts("2021-12-14T00:00:00Z"),
+            withdrawn_reason: None,
+            attachments: Vec::new(),
+        };
+        let record = advisory_to_cve(&advisory, &options()).unwrap();
+        let cna = &record["containers"]["cna"];
+        assert_eq!(cna["title"], advisory.summary.as_str());
+        assert_eq!(cna["descriptions"][0]["value"], advisory.details.as_str());
+        assert_eq!(cna["solutions"][0]["value"], advisory.remediation.as_str());
+        assert_eq!(cna["metrics"][0]["cvssV3_1"]["baseScore"], 10.0);
+        assert_eq!(
+            cna["affected"][0]["packageName"],
+            "org.apache.logging.log4j:log4j-core"
+        );
+        assert_eq!(record["cveMetadata"]["cveId"], "CVE-2021-44228");
+        // No remediation, no `solutions`; nothing affected, no record.
+        let bare = Advisory {
+            remediation: String::new(),
+            ..advisory.clone()
+        };
+        assert!(
+            advisory_to_cve(&bare, &options()).unwrap()["containers"]["cna"]
+                .get("solutions")
+                .is_none()
+        );
+        let nothing = Advisory {
+            affected_packages: Vec::new(),
+            ..advisory
+        };
+        assert!(advisory_to_cve(&nothing, &options()).is_err());
     }
 
     #[test]
