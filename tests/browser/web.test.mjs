@@ -4,6 +4,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -37,15 +38,36 @@ after(async () => {
 });
 
 async function signIn(role, viewport = { width: 1280, height: 900 }) {
+  return signInAs(USERS[role], PASSWORD, "", viewport);
+}
+
+async function signInAs(email, password, code = "", viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, timezoneId: "Europe/Berlin" });
   const page = await context.newPage();
   await page.goto(`${BASE}/dashboard`);
   assert.match(page.url(), /\/sign-in\?next=/);
-  await page.getByLabel("E-mail address").fill(USERS[role]);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  if (code) await page.getByLabel(/^One-time code/).fill(code);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/dashboard$/);
   return { context, page };
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
+function totp(base32Secret, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of base32Secret.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
 }
 
 async function shot(page, name) {
@@ -203,8 +225,16 @@ test("admin, audit and SBOM pages render, and the dashboard fits a phone", async
   }
   assert.match(await admin.page.locator("#chain-status").textContent(), /Chain intact/);
   await admin.context.close();
+  // The upstream provider uploads the SBOM of its product and sees the advisories it matches.
   const provider = await signIn("upstream");
-  await provider.page.goto(`${BASE}/sboms`);
+  await provider.page.getByRole("link", { name: "SBOMs" }).click();
+  await provider.page.getByLabel("Product", { exact: true }).selectOption({ label: "Apache Solr" });
+  await provider.page.getByLabel("Product version").fill("8.11.0");
+  await provider.page.getByLabel(/^CycloneDX/).setInputFiles("crates/vulnshare-formats/tests/fixtures/sbom/cyclonedx-1.6.json");
+  await provider.page.getByRole("button", { name: "Upload and match" }).click();
+  const exposures = provider.page.locator("#exposure-table");
+  await assert.doesNotReject(exposures.waitFor());
+  assert.ok((await exposures.locator("tr", { hasText: "log4j-core" }).count()) >= 1, await exposures.textContent());
   await shot(provider.page, "sboms");
   await provider.context.close();
   const phone = await signIn("monitor", { width: 375, height: 740 });
@@ -212,4 +242,63 @@ test("admin, audit and SBOM pages render, and the dashboard fits a phone", async
   assert.ok(width <= 380, `no horizontal page scroll on a phone (scrollWidth ${width})`);
   await shot(phone.page, "dashboard-phone");
   await phone.context.close();
+});
+
+test("an administrator creates a member, who issues an API token, turns on TOTP and is locked out after failures", async () => {
+  const admin = await signIn("admin");
+  await admin.page.getByRole("link", { name: "Admin" }).click();
+  await admin.page.getByText("New organization").click();
+  await admin.page.getByLabel("Organization name").fill("Example Vendor");
+  await admin.page.getByLabel("Kind").selectOption("provider");
+  await admin.page.getByLabel(/^Country/).fill("DE");
+  await admin.page.getByRole("button", { name: "Create organization" }).click();
+  await admin.page.waitForURL(/\/admin\?org=/);
+  await admin.page.getByText("New user of Example Vendor").click();
+  await admin.page.getByLabel("E-mail address").fill("psirt@vendor.example");
+  await admin.page.getByLabel("Display name").fill("Vendor PSIRT");
+  await admin.page.getByLabel(/^Initial password/).fill("correct horse battery");
+  await admin.page.getByLabel("org admin").check();
+  await admin.page.getByRole("button", { name: "Create user" }).click();
+  await assert.doesNotReject(admin.page.locator("#user-table").getByText("psirt@vendor.example").waitFor());
+  await shot(admin.page, "admin-new-user");
+  await admin.context.close();
+
+  // The new member issues a token and the API accepts it.
+  let member = await signInAs("psirt@vendor.example", "correct horse battery");
+  await member.page.getByRole("link", { name: "API tokens" }).click();
+  await member.page.getByLabel("Token name").fill("ci upload");
+  await member.page.getByRole("button", { name: "Issue token" }).click();
+  const secret = (await member.page.locator("#token-secret").textContent()).trim();
+  const me = await member.context.request.get(`${BASE}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.equal(me.status(), 200, await me.text());
+
+  // TOTP: enrol with a code computed from the shown secret at the server's (test) clock.
+  await member.page.getByRole("link", { name: "Two-step sign-in" }).click();
+  const totpSecret = (await member.page.locator("#totp-secret").textContent()).trim();
+  let { now } = await advanceClock(1);
+  await member.page.getByLabel("Code from the app").fill(totp(totpSecret, Date.parse(now) / 1000));
+  await member.page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+  await assert.doesNotReject(member.page.getByText("asks for a one-time code at every sign-in").waitFor());
+  await member.context.close();
+  ({ now } = await advanceClock(31));
+  member = await signInAs("psirt@vendor.example", "correct horse battery", totp(totpSecret, Date.parse(now) / 1000));
+  await member.context.close();
+
+  // Without the code the password alone is refused; five failures lock the account.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  for (let i = 0; i < 5; i++) {
+    await page.goto(`${BASE}/sign-in`);
+    await page.getByLabel("E-mail address").fill("psirt@vendor.example");
+    await page.getByLabel("Password").fill(`wrong password ${i}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await assert.doesNotReject(page.locator("#sign-in-problem").waitFor());
+  }
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByLabel("E-mail address").fill("psirt@vendor.example");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await assert.doesNotReject(page.locator("#sign-in-problem").getByText(/locked until/).waitFor());
+  await shot(page, "sign-in-locked");
+  await context.close();
 });

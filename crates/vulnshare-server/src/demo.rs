@@ -137,8 +137,17 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
             token: token.secret,
         });
     }
-    let content: ReportContent =
+    let mut content: ReportContent =
         serde_json::from_str(LOG4SHELL_REPORT).expect("the demo report is valid JSON");
+    // Replays the 2021 timeline on the server's clock: the platform hears of the flaw 15 days
+    // after the provider did, so the 2-day duty is met 13 days late, as it was then. (Filing
+    // the fixture's own 2021 date today would make the report years late.)
+    let now = state.clock.now();
+    content.aware_at = Some(now - jiff::SignedDuration::from_hours(24 * 15));
+    content.awareness_evidence = Some(
+        "E-mail to the Apache Logging security team 15 days before this report (the 2021 timeline)."
+            .into(),
+    );
     let log4shell = service::create_report(state, &actors["Alibaba Cloud"], content, true)
         .await?
         .report;
@@ -239,6 +248,15 @@ async fn seed_sharing(
             json!({"notified_org": asf.org_id, "notified_at": earlier, "aware_at": earlier,
             "evidence": "E-mail to the vendor", "aliases": ["CVE-2021-4104"]}),
         ),
+    )
+    .await?;
+    // A product of the upstream provider that embeds log4j-core, for the SBOM upload page.
+    service::create_product(
+        &state.store,
+        asf,
+        &asf.org_id,
+        from_json(json!({"name": "Apache Solr", "model": "solr", "versions": ["8.11.0"]})),
+        now,
     )
     .await?;
     crate::sweeper::sweep_once(state, now).await?;

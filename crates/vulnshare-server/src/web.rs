@@ -9,13 +9,16 @@
 mod admin;
 mod advisories;
 mod assets;
+mod audit;
 mod cases;
 mod dashboard;
 mod layout;
 mod regulator;
 mod reports;
+mod sboms;
 mod session;
 mod test_clock;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -27,7 +30,7 @@ use crate::error::AppError;
 use crate::{AppState, ManualClock};
 
 pub(crate) use layout::{Page, fmt_time};
-pub(crate) use session::{MaybeWebUser, WebForm, WebUser};
+pub(crate) use session::{MaybeWebUser, PostedForm, WebForm, WebUser};
 
 /// How the web UI is set up on this server.
 #[derive(Clone, Default)]
@@ -48,6 +51,9 @@ pub const WEB_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sign-out"),
     ("GET", "/account/totp"),
     ("POST", "/account/totp"),
+    ("GET", "/account/tokens"),
+    ("POST", "/account/tokens"),
+    ("POST", "/account/tokens/{id}/revoke"),
     ("GET", "/dashboard"),
     ("GET", "/reports/new"),
     ("POST", "/reports/new"),
@@ -65,6 +71,9 @@ pub const WEB_ROUTES: &[(&str, &str)] = &[
     ("GET", "/regulator"),
     ("POST", "/regulator/sanctions"),
     ("GET", "/admin"),
+    ("POST", "/admin/organizations"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/{id}/status"),
     ("POST", "/admin/regimes"),
     ("GET", "/audit"),
     ("POST", "/test-clock/advance"),
@@ -83,6 +92,8 @@ pub(crate) fn router() -> Router<AppState> {
             "/account/totp",
             get(session::totp_page).post(session::totp_enable),
         )
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/dashboard", get(dashboard::page))
         .route("/reports/new", get(reports::new_page).post(reports::create))
         .route("/reports/{id}", get(reports::page).post(reports::save))
@@ -95,15 +106,20 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/cases/{id}/advisory", post(cases::publish))
         .route(
             "/sboms",
-            get(admin::sboms_page).post(admin::sbom_upload).layer(
-                axum::extract::DefaultBodyLimit::max(crate::service::MAX_SBOM_BYTES + (64 << 10)),
-            ),
+            get(sboms::page)
+                .post(sboms::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::service::MAX_SBOM_BYTES + (64 << 10),
+                )),
         )
         .route("/regulator", get(regulator::console))
         .route("/regulator/sanctions", post(regulator::decide))
         .route("/admin", get(admin::page))
+        .route("/admin/organizations", post(admin::create_organization))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/status", post(admin::set_user_status))
         .route("/admin/regimes", post(admin::choose_regimes))
-        .route("/audit", get(admin::audit_page))
+        .route("/audit", get(audit::page))
         .route("/test-clock/advance", post(test_clock::advance))
         .route("/static/htmx.min.js", get(assets::htmx))
         .route("/static/app.js", get(assets::app_js))

@@ -256,6 +256,14 @@ async fn every_form_post_needs_the_sessions_csrf_token() {
             (message_path.as_str(), vec![("body", "hello")]),
             ("/admin/regimes", vec![("regime", "CN-MIIT-2021")]),
             (
+                "/admin/organizations",
+                vec![("name", "X"), ("kind", "provider"), ("country", "DE")],
+            ),
+            (
+                "/account/tokens",
+                vec![("name", "x"), ("expires_in_days", "7")],
+            ),
+            (
                 "/account/totp",
                 vec![("secret", "JBSWY3DPEHPK3PXP"), ("code", "123456")],
             ),
@@ -475,9 +483,22 @@ async fn pages_refuse_whoever_the_api_refuses() {
                 .status,
             StatusCode::OK
         );
+        assert!(page.body.contains(".cve.json"));
+        let cve = anon.get(&format!("/advisories/{clear}.cve.json")).await;
+        assert_eq!(cve.status, StatusCode::OK, "{}", cve.body);
+        let cve: Value = serde_json::from_str(&cve.body).unwrap();
+        assert_eq!(cve["cveMetadata"]["cveId"], "CVE-2021-45046");
+        assert_eq!(cve["dataVersion"], "5.1");
+        assert!(
+            cve["containers"]["cna"]["solutions"][0]["value"]
+                .as_str()
+                .unwrap()
+                .contains("2.16.0")
+        );
         for path in [
             format!("/advisories/{amber}"),
             format!("/advisories/{amber}.osv.json"),
+            format!("/advisories/{amber}.cve.json"),
             "/regulator".into(),
             "/audit".into(),
             "/admin".into(),
@@ -595,8 +616,310 @@ async fn pages_refuse_whoever_the_api_refuses() {
             console.body.contains("Example Operator — "),
             "the overdue operator's duty is listed"
         );
+        // The demo replays 2021: the provider's report came 15 days after it knew, 13 days late.
+        let violations = between(&console.body, "id=\"violation-table\"", "</table>").unwrap();
+        let alibaba_row = violations
+            .split("<tr>")
+            .find(|row| row.contains("Alibaba Cloud"))
+            .expect("the provider's late report is a violation");
+        assert!(
+            alibaba_row.contains("<td class=\"overdue\">13</td>"),
+            "{alibaba_row}"
+        );
         let audit = r.get("/audit").await;
         assert!(audit.body.contains("Chain intact"), "{}", audit.body);
+    })
+    .await;
+}
+
+/// A token with every scope for a demo user.
+async fn full_token(app: &TestApp, email: &str) -> String {
+    use vulnshare_core::token::TokenScope;
+    let user = app.store.credentials(email).await.unwrap().user;
+    app.token_for(
+        &user,
+        &[TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_case_timeline_is_the_audit_log_and_hides_messages_to_others() {
+    TestApp::each(|app| async move {
+        demo(&app).await;
+        let admin = full_token(&app, ADMIN).await;
+        let (_, cases) = app.call("GET", "/api/v1/cases", Some(&admin), None).await;
+        let case = cases["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["case"])
+            .find(|c| c["title"].as_str().unwrap().starts_with("Log4Shell"))
+            .expect("the demo's Log4Shell case")
+            .clone();
+        let case_id = case["id"].as_str().unwrap();
+        let asf = case["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == "upstream")
+            .unwrap()["org_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A message for the upstream vendor only, then an embargo.
+        let (status, body) = app
+            .call(
+                "POST",
+                &format!("/api/v1/cases/{case_id}/messages"),
+                Some(&admin),
+                Some(json!({"body": "Private note to the vendor",
+                            "audience": {"to": "organizations", "org_ids": [asf]}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        let actions = |body: &str| -> Vec<String> {
+            let timeline = between(body, "id=\"timeline\"", "</ol>")
+                .unwrap()
+                .to_owned();
+            timeline
+                .split("data-action=\"")
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+                .collect()
+        };
+        let mut vendor = Browser::new(&app);
+        vendor.sign_in(ASF).await;
+        let page = vendor.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let seen = actions(&page.body);
+        for action in ["case.open", "case.participant", "advisory.publish"] {
+            assert!(seen.iter().any(|a| a == action), "{action} in {seen:?}");
+        }
+        assert_eq!(seen[0], "case.open", "oldest first: {seen:?}");
+        assert_eq!(seen.iter().filter(|a| *a == "case.message").count(), 2);
+        assert!(
+            page.body
+                .contains("Apache Software Foundation joined as upstream")
+        );
+        // The sequence numbers are the audit log's, in order.
+        let seqs: Vec<i64> = page
+            .body
+            .split("audit #")
+            .skip(1)
+            .map(|rest| rest[..rest.find('<').unwrap()].parse().unwrap())
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+        // The reporter takes part too, but is not told of the message to the vendor.
+        let mut reporter = Browser::new(&app);
+        reporter.sign_in(ALIBABA).await;
+        let page = reporter.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let seen = actions(&page.body);
+        assert_eq!(seen.iter().filter(|a| *a == "case.message").count(), 1);
+        assert!(!page.body.contains("Private note"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn administrators_create_organizations_users_and_tokens_and_nobody_else_can() {
+    TestApp::each(|app| async move {
+        demo(&app).await;
+        let mut admin = Browser::new(&app);
+        admin.sign_in(ADMIN).await;
+        admin.get("/admin").await;
+        let a = admin
+            .post(
+                "/admin/organizations",
+                &[
+                    ("name", "Example Vendor"),
+                    ("kind", "provider"),
+                    ("country", "de"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let org_page = a.location().to_owned();
+        let org_id = org_page.strip_prefix("/admin?org=").unwrap().to_owned();
+        let page = admin.get(&org_page).await;
+        assert!(page.body.contains("Users of Example Vendor"));
+        // A provider's users cannot hold platform roles: the form does not offer them.
+        assert!(!page.body.contains("value=\"platform_admin\""));
+        let a = admin
+            .post(
+                &format!("/admin/users?org={org_id}"),
+                &[
+                    ("email", "psirt@vendor.example"),
+                    ("display_name", "Vendor PSIRT"),
+                    ("password", "correct horse battery"),
+                    ("role", "member"),
+                    ("role", "org_admin"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        // A too-short password is refused with the reason, and nothing is created.
+        let a = admin
+            .post(
+                &format!("/admin/users?org={org_id}"),
+                &[
+                    ("email", "short@vendor.example"),
+                    ("display_name", "S"),
+                    ("password", "short"),
+                    ("role", "member"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert!(app.store.credentials("short@vendor.example").await.is_err());
+
+        // The new organization administrator signs in and manages only its own organization.
+        let mut vendor = Browser::new(&app);
+        let a = vendor
+            .sign_in_with("psirt@vendor.example", "correct horse battery", "")
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let page = vendor.get("/admin").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains("new-org-form"));
+        let a = vendor
+            .post(
+                "/admin/organizations",
+                &[("name", "Mine"), ("kind", "provider"), ("country", "DE")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let alibaba = app
+            .store
+            .organizations(None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "Alibaba Cloud")
+            .unwrap();
+        let a = vendor
+            .post(
+                &format!("/admin/users?org={}", alibaba.id),
+                &[
+                    ("email", "x@alibaba.example"),
+                    ("display_name", "X"),
+                    ("password", "correct horse battery"),
+                    ("role", "member"),
+                ],
+            )
+            .await;
+        assert!(
+            matches!(a.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            a.status
+        );
+        let a = vendor
+            .post(
+                &format!("/admin/users?org={org_id}"),
+                &[
+                    ("email", "boss@vendor.example"),
+                    ("display_name", "B"),
+                    ("password", "correct horse battery"),
+                    ("role", "platform_admin"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::FORBIDDEN,
+            "no platform roles from an organization"
+        );
+        let ali_user = app.store.credentials(ALIBABA).await.unwrap().user;
+        let a = vendor
+            .post(
+                &format!("/admin/users/{}/status", ali_user.id),
+                &[("disabled", "true")],
+            )
+            .await;
+        assert!(
+            matches!(a.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            a.status
+        );
+        assert!(!app.store.user(&ali_user.id).await.unwrap().disabled);
+
+        // Tokens: the secret is shown once and works; revoked, it stops working.
+        vendor.get("/account/tokens").await;
+        let a = vendor
+            .post(
+                "/account/tokens",
+                &[
+                    ("name", "ci upload"),
+                    ("scope", "read"),
+                    ("scope", "write"),
+                    ("expires_in_days", "30"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        let secret = between(&a.body, "id=\"token-secret\">", "<")
+            .unwrap()
+            .to_owned();
+        let (status, me) = app.call("GET", "/api/v1/me", Some(&secret), None).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        let listed = vendor.get("/account/tokens").await;
+        assert!(
+            !listed.body.contains(&secret),
+            "the secret is never shown again"
+        );
+        let token_id = between(&listed.body, "data-token=\"", "\"")
+            .unwrap()
+            .to_owned();
+        // Nobody else can revoke it.
+        let mut op = Browser::new(&app);
+        op.sign_in(OPERATOR).await;
+        op.get("/account/tokens").await;
+        let a = op
+            .post(&format!("/account/tokens/{token_id}/revoke"), &[])
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+        assert_eq!(
+            app.call("GET", "/api/v1/me", Some(&secret), None).await.0,
+            StatusCode::OK
+        );
+        let a = vendor
+            .post(&format!("/account/tokens/{token_id}/revoke"), &[])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert_eq!(
+            app.call("GET", "/api/v1/me", Some(&secret), None).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // The platform administrator disables the new user, who can no longer sign in.
+        let vendor_user = app
+            .store
+            .credentials("psirt@vendor.example")
+            .await
+            .unwrap()
+            .user;
+        admin.get(&org_page).await;
+        let a = admin
+            .post(
+                &format!("/admin/users/{}/status", vendor_user.id),
+                &[("disabled", "true")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert!(admin.get(&org_page).await.body.contains("disabled"));
+        let mut again = Browser::new(&app);
+        let a = again
+            .sign_in_with("psirt@vendor.example", "correct horse battery", "")
+            .await;
+        assert_ne!(
+            a.status,
+            StatusCode::SEE_OTHER,
+            "a disabled user is refused"
+        );
     })
     .await;
 }

@@ -1,14 +1,15 @@
-//! Administration (organizations, users, tokens, regimes per organization), SBOM upload with
-//! its matched advisories, and the audit log viewer with the chain's verification status.
+//! Administration: organizations (platform administrators), an organization's users
+//! (its administrators), and the regimes each organization is under. API tokens are each
+//! user's own business and live on the account page (`web::tokens`).
 
-use axum::extract::{Multipart, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use maud::html;
 use serde::Deserialize;
-use vulnshare_core::user::Role;
+use vulnshare_core::organization::{NewOrganization, OrganizationKind};
+use vulnshare_core::user::{NewUser, Role};
 
-use super::{Page, WebForm, WebResult, WebUser, fmt_time};
+use super::{Page, PostedForm, WebResult, WebUser};
 use crate::AppState;
 use crate::error::AppError;
 use crate::service::{self, RegimeChoice};
@@ -18,8 +19,18 @@ pub(crate) struct OrgQuery {
     org: Option<String>,
 }
 
-/// `GET /admin[?org=ID]`: platform administrators see every organization; an organization's
-/// administrators see their own.
+/// Every organization kind, for the new-organization form.
+const KINDS: [OrganizationKind; 6] = [
+    OrganizationKind::Provider,
+    OrganizationKind::Operator,
+    OrganizationKind::Researcher,
+    OrganizationKind::MonitoringInstitution,
+    OrganizationKind::Regulator,
+    OrganizationKind::Coordinator,
+];
+
+/// `GET /admin[?org=ID]`: platform administrators see and create every organization; an
+/// organization's administrators manage their own users and regimes.
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: WebUser,
@@ -42,11 +53,14 @@ pub(crate) async fn page(
         vec![org.clone()]
     };
     let users = state.store.users_of(&org_id).await?;
-    let tokens = state.store.tokens_of(&user.caller.user.id).await?;
     let catalogue = service::catalogue(&state.store).await?;
     let chosen = service::effective_settings(&org, state.store.regime_settings(&org_id).await?);
     let may_choose = actor.can_manage_regimes(&org_id).is_ok();
-    let now = state.clock.now();
+    // Only the roles this organization's users may hold and this administrator may grant.
+    let grantable: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| r.allowed_for(org.kind) && actor.can_grant(*r).is_ok())
+        .collect();
     let body = html! {
         h1 { "Administration" }
         h2 { "Organizations" }
@@ -58,16 +72,60 @@ pub(crate) async fn page(
                 td { (format!("{:?}", o.membership).split(['{', ' ', '(']).next().unwrap_or("").to_lowercase()) }
             } } }
         } }
+        @if platform {
+            details {
+                summary { "New organization" }
+                form.stack method="post" action="/admin/organizations" id="new-org-form" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    label for="org-name" { "Organization name" }
+                    input id="org-name" name="name" required maxlength="200";
+                    label for="org-kind" { "Kind" }
+                    select id="org-kind" name="kind" { @for k in KINDS { option value=(k.as_str()) { (k.as_str().replace('_', " ")) } } }
+                    label for="org-country" { "Country (ISO 3166 two letters)" }
+                    input id="org-country" name="country" required minlength="2" maxlength="2" pattern="[A-Za-z]{2}";
+                    button type="submit" { "Create organization" }
+                }
+            }
+        }
         h2 { "Users of " (org.name) }
         div.table-wrap { table id="user-table" {
-            thead { tr { th { "E-mail" } th { "Name" } th { "Roles" } th { "Status" } } }
+            thead { tr { th { "E-mail" } th { "Name" } th { "Roles" } th { "Status" } th { span.visually-hidden { "Action" } } } }
             tbody { @for u in &users { tr {
                 td { (u.email) } td { (u.display_name) }
                 td { (u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")) }
-                td { @if u.disabled { "disabled" } @else { "active" } }
+                td.user-status { @if u.disabled { "disabled" } @else { "active" } }
+                td {
+                    @if u.id != actor.user_id {
+                        form method="post" action={ "/admin/users/" (u.id) "/status" } {
+                            input type="hidden" name="csrf" value=(user.csrf);
+                            input type="hidden" name="disabled" value=(if u.disabled { "false" } else { "true" });
+                            button type="submit" aria-label={ (if u.disabled { "Enable " } else { "Disable " }) (u.email) } {
+                                @if u.disabled { "Enable" } @else { "Disable" }
+                            }
+                        }
+                    }
+                }
             } } }
         } }
-        p.muted { "Create users and organizations with the API or " code { "vulnshare admin" } "." }
+        details {
+            summary { "New user of " (org.name) }
+            form.stack method="post" action={ "/admin/users?org=" (org.id) } id="new-user-form" {
+                input type="hidden" name="csrf" value=(user.csrf);
+                label for="user-email" { "E-mail address" }
+                input id="user-email" name="email" type="email" required maxlength="254" autocomplete="off";
+                label for="user-name" { "Display name" }
+                input id="user-name" name="display_name" required maxlength="200";
+                label for="user-password" { "Initial password (12 characters or more)" }
+                input id="user-password" name="password" type="password" required minlength="12" maxlength="256" autocomplete="new-password";
+                fieldset {
+                    legend { "Roles" }
+                    @for r in &grantable {
+                        label { input type="checkbox" name="role" value=(r.as_str()) checked[*r == Role::Member]; " " (r.as_str().replace('_', " ")) }
+                    }
+                }
+                button type="submit" { "Create user" }
+            }
+        }
         h2 { "Regimes of " (org.name) }
         form.stack method="post" action={ "/admin/regimes?org=" (org.id) } {
             input type="hidden" name="csrf" value=(user.csrf);
@@ -80,29 +138,97 @@ pub(crate) async fn page(
             }
             @if may_choose { button type="submit" { "Save regimes" } }
         }
-        h2 { "My API tokens" }
-        div.table-wrap { table id="token-table" {
-            thead { tr { th { "Name" } th { "Scopes" } th { "Expires" } th { "State" } } }
-            tbody { @for t in &tokens { tr {
-                td { (t.name) }
-                td { (t.scopes.iter().map(|s| format!("{s:?}").to_lowercase()).collect::<Vec<_>>().join(", ")) }
-                td { (fmt_time(t.expires_at, &user.tz)) }
-                td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at <= now { "expired" } @else { "usable" } }
-            } } }
-        } }
+        p { "Your own API tokens: " a href="/account/tokens" { "API tokens" } "." }
     };
     Ok(Page::new("Administration").body(body).render(Some(&user)))
+}
+
+/// `POST /admin/organizations`: a platform administrator creates an organization.
+pub(crate) async fn create_organization(
+    State(state): State<AppState>,
+    PostedForm { user, form, .. }: PostedForm,
+) -> WebResult {
+    let kind = OrganizationKind::parse(form.get("kind"))
+        .ok_or_else(|| AppError::field("kind", "choose one of the listed kinds"))?;
+    let org = service::create_organization(
+        &state.store,
+        Some(user.actor()),
+        NewOrganization {
+            name: form.get("name").to_owned(),
+            kind,
+            country: form.get("country").to_uppercase(),
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin?org={}", org.id)).into_response())
+}
+
+/// `POST /admin/users?org=ID`: an administrator creates a user of the organization.
+pub(crate) async fn create_user(
+    State(state): State<AppState>,
+    Query(q): Query<OrgQuery>,
+    PostedForm { user, form, .. }: PostedForm,
+) -> WebResult {
+    let org_id = q.org.unwrap_or_else(|| user.actor().org_id.clone());
+    let mut roles = Vec::new();
+    for name in form.all("role") {
+        roles.push(Role::parse(name).ok_or_else(|| AppError::field("roles", "an unknown role"))?);
+    }
+    service::create_user(
+        &state.store,
+        Some(user.actor()),
+        &org_id,
+        NewUser {
+            email: form.get("email").to_owned(),
+            display_name: form.get("display_name").to_owned(),
+            // Passwords are taken as typed: spaces at either end are part of them.
+            password: form
+                .0
+                .iter()
+                .find(|(k, _)| k == "password")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+            roles,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin?org={org_id}")).into_response())
+}
+
+/// `POST /admin/users/{id}/status`: an administrator disables or enables a user.
+pub(crate) async fn set_user_status(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    PostedForm { user, form, .. }: PostedForm,
+) -> WebResult {
+    let disabled = match form.get("disabled") {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::field("disabled", "true or false").into()),
+    };
+    let changed = service::set_user_disabled(
+        &state.store,
+        user.actor(),
+        &user_id,
+        disabled,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::NotFound(_) => AppError::NotFound("user"),
+        other => other,
+    })?;
+    Ok(Redirect::to(&format!("/admin?org={}", changed.organization_id)).into_response())
 }
 
 /// `POST /admin/regimes?org=ID`.
 pub(crate) async fn choose_regimes(
     State(state): State<AppState>,
-    user: WebUser,
     Query(q): Query<OrgQuery>,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let org_id = q.org.unwrap_or_else(|| user.actor().org_id.clone());
     service::choose_regimes(
         &state,
@@ -115,131 +241,4 @@ pub(crate) async fn choose_regimes(
     )
     .await?;
     Ok(Redirect::to(&format!("/admin?org={org_id}")).into_response())
-}
-
-/// `GET /sboms`: the organization's products and an upload form.
-pub(crate) async fn sboms_page(State(state): State<AppState>, user: WebUser) -> WebResult {
-    let org_id = user.actor().org_id.clone();
-    user.actor().can_read_products(&org_id)?;
-    let products = state.store.products_of(&org_id).await?;
-    Ok(sbom_view(&user, &products, None).render(Some(&user)))
-}
-
-fn sbom_view(
-    user: &WebUser,
-    products: &[vulnshare_core::product::Product],
-    result: Option<&service::Uploaded>,
-) -> Page {
-    Page::new("SBOMs").body(html! {
-        h1 { "SBOM upload" }
-        @if let Some(u) = result {
-            section id="sbom-result" aria-live="polite" {
-                h2 { "Results for " (u.sbom.product_version) }
-                p.ok { "Stored SBOM " (u.sbom.id) "; " (u.unmatched_components) " components without a matchable purl." }
-                @if u.exposures.is_empty() { p { "No published advisory matches a component." } } @else {
-                    p.problem { (u.exposures.len()) " component(s) match published advisories:" }
-                    div.table-wrap { table id="exposure-table" {
-                        thead { tr { th { "Advisory" } th { "Component" } th { "Version" } } }
-                        tbody { @for e in &u.exposures { tr {
-                            td { a href={ "/advisories/" (e.advisory_id) } { (e.advisory_id) } }
-                            td { (e.ecosystem) " " (e.name) } td { (e.version) }
-                        } } }
-                    } }
-                }
-            }
-        }
-        @if products.is_empty() {
-            p.muted { "Your organization has no registered products; register one with the API first." }
-        } @else {
-            form.stack method="post" action="/sboms" enctype="multipart/form-data" {
-                input type="hidden" name="csrf" value=(user.csrf);
-                label for="product" { "Product" }
-                select id="product" name="product" { @for p in products { option value=(p.id) { (p.name) } } }
-                label for="version" { "Product version" }
-                input id="version" name="version" required maxlength="100";
-                label for="sbom" { "CycloneDX 1.4–1.6 or SPDX 2.3 JSON (up to 32 MiB)" }
-                input id="sbom" name="sbom" type="file" accept=".json,application/json" required;
-                button type="submit" { "Upload and match" }
-            }
-        }
-    })
-}
-
-/// `POST /sboms` (multipart): stores the SBOM and shows the advisories it matched.
-pub(crate) async fn sbom_upload(
-    State(state): State<AppState>,
-    user: WebUser,
-    mut multipart: Multipart,
-) -> WebResult {
-    let (mut csrf, mut product, mut version, mut body) =
-        (String::new(), String::new(), String::new(), Vec::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::MalformedBody {
-            message: format!("the upload form: {e}"),
-            field: None,
-        })?
-    {
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| AppError::TooLarge(service::MAX_SBOM_BYTES))?;
-        let text = || {
-            String::from_utf8_lossy(&bytes[..bytes.len().min(1024)])
-                .trim()
-                .to_owned()
-        };
-        match name.as_str() {
-            "csrf" => csrf = text(),
-            "product" => product = text(),
-            "version" => version = text(),
-            "sbom" => body = bytes.to_vec(),
-            _ => {}
-        }
-    }
-    WebForm(vec![("csrf".into(), csrf)]).check_csrf(&user, &HeaderMap::new())?;
-    let uploaded = service::upload(&state, user.actor(), &product, &version, &body).await?;
-    let products = state.store.products_of(&user.actor().org_id).await?;
-    Ok(sbom_view(&user, &products, Some(&uploaded)).render(Some(&user)))
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub(crate) struct AuditQuery {
-    after: Option<i64>,
-}
-
-/// Audit entries per page.
-const AUDIT_PAGE: i64 = 100;
-
-/// `GET /audit[?after=SEQ]`: the log, and whether the whole chain verifies.
-pub(crate) async fn audit_page(
-    State(state): State<AppState>,
-    user: WebUser,
-    Query(q): Query<AuditQuery>,
-) -> WebResult {
-    user.actor().can_read_audit()?;
-    let verification = state.store.verify_audit().await?;
-    let after = q.after.unwrap_or(0).max(0);
-    let entries = state.store.audit_entries(after, AUDIT_PAGE, None).await?;
-    let body = html! {
-        h1 { "Audit log" }
-        @match &verification.error {
-            None => { p.ok id="chain-status" { "Chain intact: " (verification.entries) " entries, head " code { (&verification.head_hash[..16.min(verification.head_hash.len())]) "…" } } }
-            Some(e) => { p.problem id="chain-status" role="alert" { "Chain BROKEN: " (e) } }
-        }
-        div.table-wrap { table id="audit-table" {
-            thead { tr { th { "#" } th { "When" } th { "Action" } th { "Object" } th { "By" } } }
-            tbody { @for e in &entries { tr {
-                td { (e.seq) } td { (fmt_time(e.at, &user.tz)) } td { (e.event.action) }
-                td { (e.event.object_type) " " (e.event.object_id) }
-                td { (e.event.actor_user_id.as_deref().unwrap_or("operator")) }
-            } } }
-        } }
-        @if entries.len() as i64 == AUDIT_PAGE {
-            @if let Some(last) = entries.last() { p { a href={ "/audit?after=" (last.seq) } { "Next page" } } }
-        }
-    };
-    Ok(Page::new("Audit log").body(body).render(Some(&user)))
 }

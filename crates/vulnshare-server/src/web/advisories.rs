@@ -1,6 +1,6 @@
 //! Advisory pages: public for TLP:CLEAR, otherwise for whoever the API would show them to
-//! (the same `read_advisory` check: suspended members see TLP:CLEAR only), with OSV and CSAF
-//! downloads.
+//! (the same `read_advisory` check: suspended members see TLP:CLEAR only), with OSV, CVE JSON
+//! 5.1 and CSAF downloads.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -11,7 +11,12 @@ use super::layout::tlp_badge;
 use super::{MaybeWebUser, Page, WebResult, fmt_time};
 use crate::AppState;
 use crate::error::AppError;
-use crate::service;
+use crate::service::{self, cve};
+use serde_json::Value;
+use vulnshare_core::advisory::Advisory;
+use vulnshare_core::cve::{CveState, uuid_of};
+use vulnshare_formats::cve::{CveOptions, advisory_to_cve};
+use vulnshare_store::StoreError;
 
 /// Most advisories on the list page.
 const LIST_LIMIT: i64 = 200;
@@ -45,7 +50,12 @@ pub(crate) async fn list(
     Ok(Page::new("Advisories").body(body).render(user.as_ref()))
 }
 
-/// `GET /advisories/{id}` (and `…/osv.json`, `…/csaf.json` downloads).
+/// The assigner named in a CVE record the platform generates for an id it does not hold.
+const PLATFORM_SHORT_NAME: &str = "vulnshare";
+/// The platform's organization UUID in such records.
+const PLATFORM_ORG_UUID: &str = "5e2c7a30-9d1b-4f6e-8a41-0c3b7d9e2f15";
+
+/// `GET /advisories/{id}` (and `….osv.json`, `….cve.json`, `….csaf.json` downloads).
 pub(crate) async fn page(
     State(state): State<AppState>,
     MaybeWebUser(user): MaybeWebUser,
@@ -56,6 +66,8 @@ pub(crate) async fn page(
         (base.to_owned(), Some("osv"))
     } else if let Some(base) = id.strip_suffix(".csaf.json") {
         (base.to_owned(), Some("csaf"))
+    } else if let Some(base) = id.strip_suffix(".cve.json") {
+        (base.to_owned(), Some("cve"))
     } else {
         (id, None)
     };
@@ -70,16 +82,17 @@ pub(crate) async fn page(
         Err(e) => return Err(e.into()),
     };
     if let Some(kind) = download {
-        let doc = if kind == "osv" {
-            serde_json::to_value(vulnshare_formats::osv::advisory_to_osv(&a))
-                .map_err(|e| AppError::Internal(Box::new(e)))?
-        } else {
-            crate::routes::csaf::document(
+        let base = crate::routes::csaf::base_url(&headers);
+        let doc = match kind {
+            "osv" => serde_json::to_value(vulnshare_formats::osv::advisory_to_osv(&a))
+                .map_err(|e| AppError::Internal(Box::new(e)))?,
+            "cve" => cve_record(&state, &base, &a).await?,
+            _ => crate::routes::csaf::document(
                 &state,
-                &crate::routes::csaf::base_url(&headers),
+                &base,
                 &a,
                 vulnshare_formats::csaf::CsafCategory::SecurityAdvisory,
-            )?
+            )?,
         };
         let file = format!("{}.{kind}.json", a.id);
         return Ok((
@@ -107,6 +120,9 @@ pub(crate) async fn page(
         ul {
             li { a href={ "/advisories/" (a.id) ".osv.json" } download { "OSV JSON" } }
             li { a href={ "/advisories/" (a.id) ".csaf.json" } download { "CSAF 2.0 JSON" } }
+            @if let Some(cve) = first_cve(&a) {
+                li { a href={ "/advisories/" (a.id) ".cve.json" } download { "CVE JSON 5.1" } " (" (cve) ")" }
+            }
             @for alias in a.aliases.iter().filter(|x| x.starts_with("CVE-")) {
                 li { "CVE record: " a href={ "https://www.cve.org/CVERecord?id=" (alias) } { (alias) } }
             }
@@ -128,4 +144,44 @@ pub(crate) async fn page(
         }
     };
     Ok(Page::new(a.id.clone()).body(body).render(user.as_ref()))
+}
+
+fn first_cve(a: &Advisory) -> Option<&str> {
+    a.aliases
+        .iter()
+        .map(String::as_str)
+        .find(|x| x.starts_with("CVE-"))
+}
+
+/// The advisory's CVE record: the published record when the platform's CVE Services holds
+/// one for its first CVE alias (what `GET /api/cve/{id}` serves), otherwise one generated from
+/// the advisory, assigned by the id's owning CNA on this platform or else by the platform.
+async fn cve_record(state: &AppState, base_url: &str, a: &Advisory) -> Result<Value, AppError> {
+    let cve_id = first_cve(a).ok_or(AppError::NotFound("CVE id of this advisory"))?;
+    let (org_id, short_name) = match state.store.cve_id(cve_id).await {
+        Ok(held) => {
+            if held.state == CveState::Published
+                && let Some(record) = cve::record_of(&state.store, &held)
+                    .await
+                    .map_err(|e| AppError::Internal(Box::new(e)))?
+            {
+                return Ok(record);
+            }
+            (
+                uuid_of(&held.owning_org_id).unwrap_or_else(|| PLATFORM_ORG_UUID.into()),
+                held.owning_short_name,
+            )
+        }
+        Err(StoreError::NotFound(_)) => (PLATFORM_ORG_UUID.into(), PLATFORM_SHORT_NAME.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let options = CveOptions {
+        cve_id: cve_id.to_owned(),
+        org_id,
+        short_name,
+        date_published: a.published_at,
+        date_updated: a.updated_at,
+        references: vec![format!("{base_url}/advisories/{}", a.id)],
+    };
+    advisory_to_cve(a, &options).map_err(|e| AppError::Conflict(e.to_string()))
 }

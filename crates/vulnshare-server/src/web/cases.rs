@@ -2,20 +2,21 @@
 //! the embargo, messages, and why a public advisory would (or would not) pass the publication
 //! gates now.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use jiff::Timestamp;
 use maud::html;
+use serde_json::Value;
 use vulnshare_core::gate::{PublicationRequest, check_publication};
 use vulnshare_core::sharing::can_read_case;
 use vulnshare_core::tlp::Tlp;
 
 use super::layout::tlp_badge;
-use super::{Page, WebForm, WebResult, WebUser, fmt_time};
+use super::{Page, PostedForm, WebResult, WebUser, fmt_time};
 use crate::AppState;
+use crate::error::AppResult;
 use crate::service::{self, NewMessage};
 
 pub(crate) async fn list(State(state): State<AppState>, user: WebUser) -> WebResult {
@@ -68,42 +69,19 @@ pub(crate) async fn page(
             .unwrap_or_else(|_| p.org_id.clone());
         names.insert(p.org_id.clone(), name);
     }
-    let name = |org: &str| names.get(org).cloned().unwrap_or_else(|| org.to_owned());
-    // The timeline: every dated event of the case, oldest first.
-    let mut events: Vec<(Timestamp, String)> = vec![(case.created_at, "Case opened".into())];
-    for p in &case.participants {
-        let role = format!("{:?}", p.role).to_lowercase();
-        events.push((p.joined_at, format!("{} joined as {role}", name(&p.org_id))));
-    }
-    for r in &case.vendor_responses {
-        if let Some(t) = r.responded_at {
-            events.push((
-                t,
-                format!(
-                    "{} stated {:?} for {}",
-                    name(&r.org_id),
-                    r.status,
-                    r.vulnerability
-                ),
-            ));
+    let visible_messages: HashSet<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    let mut objects = vec![("case", case.id.as_str())];
+    objects.extend(advisories.iter().map(|a| ("advisory", a.id.as_str())));
+    let (events, truncated) = timeline(&state, &objects, &visible_messages).await?;
+    for e in &events {
+        if let Some(org) = &e.actor_org
+            && !names.contains_key(org)
+        {
+            let found = state.store.organization(org).await.map(|o| o.name);
+            names.insert(org.clone(), found.unwrap_or_else(|_| org.clone()));
         }
     }
-    if let Some(t) = case.early_publication_approved_at {
-        events.push((t, "Regulator approved early publication".into()));
-    }
-    for m in &messages {
-        events.push((
-            m.created_at,
-            format!("Message from {}", name(&m.author_org_id)),
-        ));
-    }
-    for a in &advisories {
-        events.push((
-            a.published_at,
-            format!("Advisory {} published ({})", a.id, a.tlp.as_str()),
-        ));
-    }
-    events.sort_by_key(|e| e.0);
+    let name = |org: &str| names.get(org).cloned().unwrap_or_else(|| org.to_owned());
     let fix = service::fix_available(&state, &case).await?;
     let gates = check_publication(&PublicationRequest {
         now,
@@ -154,7 +132,15 @@ pub(crate) async fn page(
             }
         } }
         h2 { "Timeline" }
-        ol.timeline id="timeline" { @for (t, what) in &events { li { time datetime=(t) { (fmt_time(*t, &user.tz)) } " — " (what) } } }
+        p.muted { "Every event of the case and its advisories as the audit log recorded it." }
+        ol.timeline id="timeline" { @for e in &events {
+            li data-action=(e.action) {
+                time datetime=(e.at) { (fmt_time(e.at, &user.tz)) } " — " (e.describe(&name))
+                @if let Some(org) = &e.actor_org { span.muted { " · by " (name(org)) } }
+                span.muted { " · audit #" (e.seq) }
+            }
+        } }
+        @if truncated { p.muted { "Only the first " (TIMELINE_LIMIT) " events of each object are shown." } }
         h2 { "Messages" }
         @for m in &messages {
             article.message {
@@ -199,12 +185,9 @@ pub(crate) async fn page(
 /// `POST /cases/{id}/messages`.
 pub(crate) async fn post_message(
     State(state): State<AppState>,
-    user: WebUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     service::post_message(
         &state,
         user.actor(),
@@ -222,12 +205,9 @@ pub(crate) async fn post_message(
 /// refusal is shown with every gate that failed.
 pub(crate) async fn publish(
     State(state): State<AppState>,
-    user: WebUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let opt = |k: &str| Some(form.get(k).to_owned()).filter(|v| !v.is_empty());
     let new: vulnshare_core::advisory::NewAdvisory = serde_json::from_value(serde_json::json!({
         "tlp": form.get("tlp"), "summary": form.get("summary"),
@@ -236,4 +216,104 @@ pub(crate) async fn publish(
     .map_err(|e| crate::error::AppError::field("tlp", e.to_string()))?;
     let (advisory, _) = service::publish(&state, user.actor(), &id, new).await?;
     Ok(Redirect::to(&format!("/advisories/{}", advisory.id)).into_response())
+}
+
+/// Most audit entries the timeline reads for one object (the case or one advisory).
+const TIMELINE_LIMIT: i64 = 1000;
+
+/// One line of a case's timeline: an audit entry of the case or of one of its advisories.
+struct TimelineEvent {
+    seq: i64,
+    at: Timestamp,
+    action: String,
+    object_id: String,
+    actor_org: Option<String>,
+    details: Value,
+}
+
+impl TimelineEvent {
+    /// What happened, in words, with organization ids turned into names by `name`.
+    fn describe(&self, name: &dyn Fn(&str) -> String) -> String {
+        let d = &self.details;
+        let text = |k: &str| d[k].as_str().unwrap_or("").to_owned();
+        match self.action.as_str() {
+            "case.open" => format!("Case opened ({})", tlp_label(&d["tlp"])),
+            "case.participant" => {
+                format!("{} joined as {}", name(&text("org_id")), text("role"))
+            }
+            "case.vendor_status" => format!(
+                "{} stated {} for {}",
+                name(&text("vendor")),
+                text("status").replace('_', " "),
+                text("vulnerability")
+            ),
+            "case.embargo" => match d["embargo"]["ends_at"].as_str() {
+                Some(end) => format!("Embargo set to end {end}"),
+                None => "Embargo lifted".into(),
+            },
+            "case.early_publication_approved" => "Regulator approved early publication".into(),
+            "case.message" => "Message posted".into(),
+            "case.attachment" => format!(
+                "Attachment {} added{}",
+                text("name"),
+                if d["exploit_code"] == true {
+                    " (exploit code)"
+                } else {
+                    ""
+                }
+            ),
+            "advisory.publish" => format!(
+                "Advisory {} published ({})",
+                self.object_id,
+                tlp_label(&d["tlp"])
+            ),
+            "advisory.withdraw" => {
+                format!("Advisory {} withdrawn: {}", self.object_id, text("reason"))
+            }
+            other => other.replace(['.', '_'], " "),
+        }
+    }
+}
+
+fn tlp_label(tlp: &Value) -> String {
+    format!("TLP:{}", tlp.as_str().unwrap_or("?"))
+}
+
+/// The audit log's entries for `objects`, oldest first; message events only for messages in
+/// `visible_messages` (a message to some participants is not announced to the others). The
+/// flag says whether an object had more than [`TIMELINE_LIMIT`] entries.
+async fn timeline(
+    state: &AppState,
+    objects: &[(&str, &str)],
+    visible_messages: &HashSet<&str>,
+) -> AppResult<(Vec<TimelineEvent>, bool)> {
+    let mut events = Vec::new();
+    let mut truncated = false;
+    for &(object_type, object_id) in objects {
+        let entries = state
+            .store
+            .audit_entries(0, TIMELINE_LIMIT + 1, Some((object_type, object_id)))
+            .await?;
+        truncated |= entries.len() as i64 > TIMELINE_LIMIT;
+        for entry in entries.into_iter().take(TIMELINE_LIMIT as usize) {
+            let details: Value = serde_json::from_str(&entry.event.details).unwrap_or(Value::Null);
+            if entry.event.action == "case.message"
+                && !details["message_id"]
+                    .as_str()
+                    .is_some_and(|id| visible_messages.contains(id))
+            {
+                continue;
+            }
+            events.push(TimelineEvent {
+                seq: entry.seq,
+                at: entry.at,
+                action: entry.event.action,
+                object_id: entry.event.object_id,
+                actor_org: entry.event.actor_org_id,
+                details,
+            });
+        }
+    }
+    events.sort_by_key(|e| e.seq);
+    Ok((events, truncated))
 }

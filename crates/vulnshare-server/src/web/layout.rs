@@ -91,6 +91,7 @@ fn nav(user: Option<&WebUser>) -> Markup {
             @if a.has(Role::PlatformAdmin) || a.has(Role::OrgAdmin) { li { a href="/admin" { "Admin" } } }
             @if a.can_read_audit().is_ok() { li { a href="/audit" { "Audit log" } } }
             li { a href="/account/totp" { "Two-step sign-in" } }
+            li { a href="/account/tokens" { "API tokens" } }
             li {
                 form.inline method="post" action="/sign-out" {
                     input type="hidden" name="csrf" value=(u.csrf);

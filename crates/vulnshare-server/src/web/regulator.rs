@@ -13,7 +13,7 @@ use vulnshare_core::obligation::ObligationStatus;
 use vulnshare_store::{ReportFilter, ReportScope};
 
 use super::dashboard::obligation_table;
-use super::{Page, WebResult, WebUser, fmt_time};
+use super::{Page, PostedForm, WebResult, WebUser, fmt_time};
 use crate::AppState;
 use crate::routes::obligations::{obligation_row, status_at};
 
@@ -210,11 +210,8 @@ fn monthly_chart(times: &[Timestamp], now: Timestamp, tz: &TimeZone) -> Markup {
 /// `POST /api/v1/organizations/{id}/sanctions`.
 pub(crate) async fn decide(
     State(state): State<AppState>,
-    user: WebUser,
-    headers: axum::http::HeaderMap,
-    form: super::WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let months = match form.get("months") {
         "" => None,
         m => Some(

@@ -3,14 +3,13 @@
 //! the draft (htmx) and submits it for a signed receipt.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 use vulnshare_core::report::{Report, ReportContent, ReportState};
 
 use super::layout::tlp_badge;
-use super::{Page, WebForm, WebResult, WebUser, fmt_time};
+use super::{Page, PostedForm, WebForm, WebResult, WebUser, fmt_time};
 use crate::AppState;
 use crate::error::AppError;
 use crate::service::{self, Transition};
@@ -340,11 +339,8 @@ async fn save_and_maybe_submit(
 /// `POST /reports/new`.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    user: WebUser,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let draft = form.get("draft_id").to_owned();
     save_and_maybe_submit(&state, &user, Some(&draft), &form).await
 }
@@ -352,12 +348,9 @@ pub(crate) async fn create(
 /// `POST /reports/{id}`: saves or submits a draft.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    user: WebUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     save_and_maybe_submit(&state, &user, Some(&id), &form).await
 }
 
@@ -365,12 +358,9 @@ pub(crate) async fn save(
 /// missing-content list and the draft id, as fragments.
 pub(crate) async fn autosave(
     State(state): State<AppState>,
-    user: WebUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let draft_id = if id == "new" {
         form.get("draft_id").to_owned()
     } else {

@@ -244,7 +244,7 @@ impl WebForm {
 
     /// Refuses the post unless it carries the session's CSRF token (field `csrf`, or the
     /// `X-CSRF-Token` header htmx sends).
-    pub fn check_csrf(&self, user: &WebUser, headers: &HeaderMap) -> Result<(), AppError> {
+    pub(super) fn check_csrf(&self, user: &WebUser, headers: &HeaderMap) -> Result<(), AppError> {
         let sent = Some(self.get("csrf"))
             .filter(|s| !s.is_empty())
             .or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))
@@ -289,6 +289,36 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for WebForm {
             });
         }
         Ok(WebForm(fields))
+    }
+}
+
+/// A form the signed-in user posted, with its CSRF token already checked: every web POST
+/// handler takes this extractor (last, as it reads the body), so none can forget the check.
+pub(crate) struct PostedForm {
+    /// Who posted it.
+    pub user: WebUser,
+    /// The fields.
+    pub form: WebForm,
+    /// The request's headers.
+    pub headers: HeaderMap,
+}
+
+impl axum::extract::FromRequest<AppState> for PostedForm {
+    type Rejection = WebError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let user =
+            <WebUser as FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let form =
+            WebForm::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
+        form.check_csrf(&user, &headers)?;
+        Ok(PostedForm {
+            user,
+            form,
+            headers,
+        })
     }
 }
 
@@ -439,11 +469,8 @@ pub(crate) async fn sign_in(
 /// `POST /sign-out`: ends the session (CSRF-checked, so no other site can sign you out).
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
-    user: WebUser,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, headers, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let (session_cookie, _) = cookie_names(&state);
     if let Some(id) = cookie(&headers, session_cookie) {
         let now = state.clock.now();
@@ -509,11 +536,8 @@ fn totp_view(user: &WebUser, enrolled: bool, secret: &str, problem: Option<&str>
 /// `POST /account/totp`: confirms enrolment with a valid code.
 pub(crate) async fn totp_enable(
     State(state): State<AppState>,
-    user: WebUser,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
-    form.check_csrf(&user, &headers)?;
     let secret = form.get("secret");
     match service::enable_totp(&state, &user.caller.user, secret, form.get("code")).await {
         Ok(()) => Ok(Redirect::to("/account/totp").into_response()),

@@ -6,13 +6,12 @@
 //! what the sweeper would do at the new time is visible at once.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use jiff::SignedDuration;
 use serde_json::json;
 use vulnshare_core::user::Role;
 
-use super::{WebForm, WebResult, WebUser};
+use super::{PostedForm, WebResult};
 use crate::AppState;
 use crate::error::AppError;
 
@@ -21,14 +20,11 @@ const MAX_STEP_SECS: i64 = 400 * 86_400;
 
 pub(crate) async fn advance(
     State(state): State<AppState>,
-    user: WebUser,
-    headers: HeaderMap,
-    form: WebForm,
+    PostedForm { user, form, .. }: PostedForm,
 ) -> WebResult {
     let Some(clock) = state.web.test_clock.clone() else {
         return Err(AppError::NotFound("route").into());
     };
-    form.check_csrf(&user, &headers)?;
     if !user.actor().has(Role::PlatformAdmin) {
         return Err(
             AppError::Forbidden("only platform administrators move the test clock".into()).into(),
