@@ -3,7 +3,8 @@
 # cve client of cvelib against the CVE Services API, the CSAF validators on exported CSAF
 # documents, gpg on the CSAF documents' OpenPGP signatures, cyclonedx-python-lib and spdx-tools
 # on the SBOM fixtures and the scanner's output, taxii2-client and stix2-validator against the
-# TAXII server. Tools come from the virtual environment
+# TAXII server, and schemathesis against the OpenAPI document (no 5xx, every answer as
+# documented). Tools come from the virtual environment
 # target/interop-venv (made by `scripts/interop.sh --install`), npm and the system (gpg); a
 # missing tool is reported as skipped (a failure when CI is set).
 set -euo pipefail
@@ -13,7 +14,7 @@ if [ "${1:-}" = --install ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     'pip-audit' 'aiosmtpd' 'csaf==2026.10.25' 'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5' \
-    'cvelib' 'taxii2-client' 'stix2-validator'
+    'cvelib' 'taxii2-client' 'stix2-validator' 'schemathesis==4.*'
   # The official OSV JSON schema, as the PyPI package `osv` bundles ossf/osv-schema.
   "$venv/bin/pip" download -q --disable-pip-version-check --no-deps 'osv==0.0.22' -d "$venv/osv-wheel"
   "$venv/bin/python" -c 'import sys, zipfile, glob
@@ -67,6 +68,10 @@ else skipped=$((skipped+4)); echo "interop skipped: PyPI csaf and SBOM tools (ru
 if "$venv/bin/python" -c 'import taxii2client, stix2validator' 2>/dev/null; then
   run "TAXII 2.1 (taxii2-client) and STIX 2.1 (stix2-validator)" env VENV="$venv" bash scripts/check-taxii.sh
 else skipped=$((skipped+1)); echo "interop skipped: taxii2-client and stix2-validator (run scripts/interop.sh --install)"; fi
+if [ -x "$venv/bin/schemathesis" ]; then
+  run "schemathesis: generated requests to every documented operation" \
+    env SCHEMATHESIS="$venv/bin/schemathesis" bash scripts/check-schemathesis.sh
+else skipped=$((skipped+1)); echo "interop skipped: schemathesis (run scripts/interop.sh --install)"; fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || exit 1
 # Under CI every client is installed, so a skipped check is a failure there.

@@ -19,6 +19,8 @@ else
   cargo build --release -q -p vulnshare
   BIN=$PWD/target/release/vulnshare
 fi
+# The benchmark measures the platform, not its per-token and per-address limits (429s).
+export VULNSHARE_RATE_LIMIT_ADDRESS_PER_MINUTE=0 VULNSHARE_RATE_LIMIT_CREDENTIAL_PER_MINUTE=0
 WORK=$(mktemp -d /tmp/vulnshare-load.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
