@@ -13,7 +13,19 @@ fn body(name: &str) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": schema_ref(name)}}})
 }
 
-fn ok(status: &str, name: Option<&str>) -> Value {
+/// The media type and schema of an error answer on `path`: each interop API answers in its own
+/// dialect (CVE Services `{error, message}`, TAXII 2.1 error objects), the rest problem+json.
+fn error_content(path: &str) -> Value {
+    if path.starts_with("/cve-services/") {
+        json!({"application/json": {"schema": schema_ref("CveServicesError")}})
+    } else if path.starts_with("/taxii2/") {
+        json!({crate::routes::taxii::protocol::TAXII_MEDIA_TYPE: {"schema": schema_ref("TaxiiError")}})
+    } else {
+        json!({"application/problem+json": {"schema": schema_ref("Problem")}})
+    }
+}
+
+fn ok(path: &str, status: &str, name: Option<&str>) -> Value {
     let mut responses = Map::new();
     let content = name.map(|n| json!({"application/json": {"schema": schema_ref(n)}}));
     let mut r = json!({"description": "success"});
@@ -36,7 +48,7 @@ fn ok(status: &str, name: Option<&str>) -> Value {
     ] {
         responses.insert(
             code.into(),
-            json!({"description": text, "content": {"application/problem+json": {"schema": schema_ref("Problem")}}}),
+            json!({"description": text, "content": error_content(path)}),
         );
     }
     Value::Object(responses)
@@ -576,10 +588,38 @@ fn schemas() -> Value {
     let text = json!({"type": "string"});
     let time = json!({"type": "string", "format": "date-time"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
+    let report_content = json!({
+        "kind": {"enum": ["own_product", "upstream_component", "third_party_observation", "threat"]},
+        "title": text, "technical_characteristics": text, "harm": text, "scope_of_impact": text,
+        "affected_products": {"type": "array", "items": schema_ref("AffectedProduct")},
+        "affected_packages": {"type": "array", "items": schema_ref("AffectedPackage")},
+        "cvss_vector": {"type": ["string", "null"]}, "cwes": strings, "exploitation": {"enum": ["none", "poc", "exploited_in_wild"]},
+        "aware_at": {"type": ["string", "null"], "format": "date-time"}, "awareness_evidence": {"type": ["string", "null"]},
+        "tlp": {"enum": ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]}, "aliases": strings});
+    let nullable_time = json!({"type": ["string", "null"], "format": "date-time"});
+    let mut report = report_content.clone();
+    for (name, schema) in [
+        ("id", text.clone()),
+        ("reporter_org_id", text.clone()),
+        ("created_by", text.clone()),
+        (
+            "state",
+            json!({"enum": ["draft", "submitted", "triaged", "coordinating", "fix_available", "published", "closed", "rejected", "duplicate"]}),
+        ),
+        ("duplicate_of", json!({"type": ["string", "null"]})),
+        ("rejection_reason", json!({"type": ["string", "null"]})),
+        ("received_at", nullable_time.clone()),
+        ("created_at", time.clone()),
+        ("updated_at", time.clone()),
+    ] {
+        report[name] = schema;
+    }
     json!({
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
             "type": text, "title": text, "status": {"type": "integer"}, "detail": text,
             "errors": {"type": "array", "items": {"type": "object", "properties": {"field": text, "message": text}}}}},
+        "CveServicesError": {"type": "object", "required": ["error", "message"], "properties": {"error": text, "message": text}},
+        "TaxiiError": {"type": "object", "required": ["title"], "properties": {"title": text, "description": text, "http_status": text}},
         "PublicKey": {"type": "object", "properties": {"algorithm": text, "key_id": text, "public_key": text}},
         "Receipt": {"type": "object", "additionalProperties": false, "required": ["version", "report_id", "content_hash", "received_at", "key_id", "signature"], "properties": {
             "version": {"type": "integer"}, "report_id": text, "content_hash": text, "received_at": time, "key_id": text, "signature": text}},
@@ -608,22 +648,15 @@ fn schemas() -> Value {
             "versions": strings}},
         "AffectedProduct": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
             "vendor": text, "name": text, "model": text, "versions": strings, "product_id": text}},
-        "ReportContent": {"type": "object", "additionalProperties": false, "required": ["kind", "title"], "properties": {
-            "kind": {"enum": ["own_product", "upstream_component", "third_party_observation", "threat"]},
-            "title": text, "technical_characteristics": text, "harm": text, "scope_of_impact": text,
-            "affected_products": {"type": "array", "items": schema_ref("AffectedProduct")},
-            "affected_packages": {"type": "array", "items": schema_ref("AffectedPackage")},
-            "cvss_vector": text, "cwes": strings, "exploitation": {"enum": ["none", "poc", "exploited_in_wild"]},
-            "aware_at": time, "awareness_evidence": text, "tlp": {"enum": ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]}, "aliases": strings}},
-        "Report": {"allOf": [schema_ref("ReportContent"), {"type": "object", "properties": {
-            "id": text, "reporter_org_id": text, "created_by": text,
-            "state": {"enum": ["draft", "submitted", "triaged", "coordinating", "fix_available", "published", "closed", "rejected", "duplicate"]},
-            "duplicate_of": text, "rejection_reason": text, "received_at": time, "created_at": time, "updated_at": time}}]},
+        "ReportContent": {"type": "object", "additionalProperties": false, "required": ["kind", "title"], "properties": report_content.clone()},
+        // A stored report: the content's fields and the server's (a report is read, not
+        // posted, so other fields are not an error here).
+        "Report": {"type": "object", "required": ["id", "kind", "title", "state"], "properties": report},
         "Filed": {"type": "object", "properties": {"report": schema_ref("Report"), "receipt": schema_ref("Receipt")}},
         "RegimeChoice": {"type": "object", "additionalProperties": false, "required": ["regimes"], "properties": {
             "regimes": strings, "cn_interpretation": {"enum": ["stricter_of", "civil_code", "strict_hours"]}}},
         "RegimeSettings": {"type": "object", "properties": {"organization_id": text, "regimes": strings,
-            "cn_interpretation": {"enum": ["stricter_of", "civil_code", "strict_hours"]}, "default": {"type": "boolean"}, "updated_by": text, "updated_at": time}},
+            "cn_interpretation": {"enum": ["stricter_of", "civil_code", "strict_hours"]}, "default": {"type": "boolean"}, "updated_by": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"], "format": "date-time"}}},
         "NewUpstreamNotification": {"type": "object", "additionalProperties": false, "required": ["notified_org", "notified_at", "evidence"], "properties": {
             "report_id": text, "notified_org": text, "notified_at": time, "aware_at": time, "evidence": text, "aliases": strings,
             "packages": {"type": "array", "items": {"type": "object", "required": ["ecosystem", "name"], "properties": {"ecosystem": text, "name": text}}},
@@ -665,7 +698,7 @@ pub fn document() -> Value {
         let mut op = json!({
             "summary": summary,
             "operationId": format!("{}_{}", method.to_ascii_lowercase(), path.trim_start_matches("/api/v1/").trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
-            "responses": ok(status, response),
+            "responses": ok(path, status, response),
         });
         if let Some(r) = request {
             op["requestBody"] = body(r);
@@ -703,7 +736,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {"title": "vulnshare API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Vulnerability and threat information sharing platform. Errors are RFC 9457 problem+json."},
+                 "description": "Vulnerability and threat information sharing platform. Errors are RFC 9457 problem+json, except on the CVE Services API (`{error, message}`, as CVE Services answers) and TAXII 2.1 (TAXII error objects)."},
         "paths": paths,
         "components": {
             "securitySchemes": {

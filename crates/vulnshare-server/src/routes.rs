@@ -16,7 +16,7 @@ mod reports;
 mod sanctions;
 mod subscriptions;
 mod system;
-mod taxii;
+pub(crate) mod taxii;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

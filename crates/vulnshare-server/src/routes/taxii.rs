@@ -3,7 +3,7 @@
 //! each add. What a caller reads follows the same TLP and membership rules as the native API
 //! (see [`crate::service::visible_entries`]).
 
-mod protocol;
+pub(crate) mod protocol;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
