@@ -327,3 +327,64 @@ fn two_nodes_one_killed_every_transition_and_delivery_once() {
     runtime.block_on(store.close());
     runtime.block_on(pg.drop());
 }
+
+/// Sign-in lockouts and token revocation are rows in the shared database, so what one node
+/// decides holds on the other: failures spread over both nodes lock the account on both, and a
+/// token revoked through one node is refused by the other at once.
+#[test]
+fn lockouts_and_revocations_hold_across_nodes() {
+    if std::env::var("VULNSHARE_TEST_PG").is_err() {
+        eprintln!("skipped: set VULNSHARE_TEST_PG to run two nodes on PostgreSQL");
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pg = runtime
+        .block_on(vulnshare_store::testing::test_databases())
+        .into_iter()
+        .find(|d| d.backend == "postgres")
+        .unwrap();
+    let args = ["--database-url", pg.url.as_str()];
+    let node_a = Server::launch(&[&["--demo"][..], &args[..]].concat());
+    let node_b = Server::launch(&args);
+    let nodes = [&node_a, &node_b];
+    let sign_in = |node: &Server, password: &str| {
+        node.call(
+            "POST",
+            "/api/v1/auth/token",
+            "",
+            Some(json!({"email": "security@alibaba-cloud.example", "password": password})),
+        )
+    };
+    // The right password works on B before anything goes wrong.
+    assert_eq!(sign_in(&node_b, "vulnshare-demo-password").0, 201);
+    for i in 0..5 {
+        let (status, body) = sign_in(nodes[i % 2], &format!("wrong password {i}"));
+        // The fifth failure is the one that locks, and says so.
+        let expected = if i < 4 { 401 } else { 429 };
+        assert_eq!(status, expected, "{body}");
+    }
+    for node in nodes {
+        let (status, body) = sign_in(node, "vulnshare-demo-password");
+        assert_eq!(status, 429, "locked on every node: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("locked until"),
+            "{body}"
+        );
+    }
+
+    // A token issued and revoked through A is refused by B.
+    let admin = node_a.token("Platform Operator").to_owned();
+    let (status, issued) = node_a.call(
+        "POST",
+        "/api/v1/tokens",
+        &admin,
+        Some(json!({"name": "short-lived", "scopes": ["read"]})),
+    );
+    assert_eq!(status, 201, "{issued}");
+    let secret = issued["secret"].as_str().unwrap();
+    assert_eq!(node_b.call("GET", "/api/v1/me", secret, None).0, 200);
+    let id = issued["id"].as_str().unwrap();
+    let (status, body) = node_a.call("DELETE", &format!("/api/v1/tokens/{id}"), &admin, None);
+    assert!(matches!(status, 200 | 204), "{status} {body}");
+    assert_eq!(node_b.call("GET", "/api/v1/me", secret, None).0, 401);
+}

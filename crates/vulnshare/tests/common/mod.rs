@@ -138,6 +138,7 @@ impl Server {
         let auth = format!("Bearer {token}");
         let result = match (method, body) {
             ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => agent.delete(&url).header("Authorization", &auth).call(),
             (_, body) => agent
                 .post(&url)
                 .header("Authorization", &auth)
