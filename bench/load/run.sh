@@ -104,7 +104,7 @@ for config in $CONFIGS; do
   echo "| ${config%[12]} | ${#PORTS[@]} | $s_rps | $s_p50 | $s_p99 | $s_bad | $o_rps | $o_p50 | $o_p99 | $o_bad |"
   stop_all
   if [ "$config" != sqlite ]; then
-    psql -q -h 127.0.0.1 -U postgres -d test -c "DROP SCHEMA $SCHEMA CASCADE"
+    psql -q -h 127.0.0.1 -U postgres -d test -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"
   fi
   rm -rf "$WORK/sqlite"; rm -f "$WORK"/server-*.log
 done

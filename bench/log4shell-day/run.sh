@@ -31,7 +31,7 @@ RUST_LOG=warn "$BIN" serve --demo --listen 127.0.0.1:$PORT "${DB[@]}" 2>"$WORK/s
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
-  if [ "$ENGINE" = postgres ]; then psql -q -h 127.0.0.1 -U postgres -d test -c "DROP SCHEMA $SCHEMA CASCADE"; fi
+  if [ "$ENGINE" = postgres ]; then psql -q -h 127.0.0.1 -U postgres -d test -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT

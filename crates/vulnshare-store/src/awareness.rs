@@ -1,14 +1,16 @@
 //! Upstream notifications on record, and the lookups that correlate a new report with earlier
 //! awareness of the same vulnerability (shared alias, or same ecosystem and package name).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::awareness::{NewUpstreamNotification, UpstreamNotification};
 use vulnshare_core::report::Report;
 
-use crate::codec::{from_json, from_ts, new_id, to_json, ts};
+use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
 use crate::{Result, Store, WriteTx};
 
 const COLUMNS: &str = "id, organization_id, details, recorded_by, recorded_at";
@@ -25,6 +27,20 @@ fn upstream(row: &AnyRow) -> Result<UpstreamNotification> {
         recorded_by: row.try_get("recorded_by")?,
         recorded_at: from_ts(row.try_get("recorded_at")?)?,
     })
+}
+
+/// A submitted report of another organization that names the same vulnerability: what
+/// correlation needs of it, read in one query rather than report by report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrelatedReport {
+    /// The report's id.
+    pub id: String,
+    /// Who filed it.
+    pub reporter_org_id: String,
+    /// When its reporter says it learned of the vulnerability.
+    pub aware_at: Option<Timestamp>,
+    /// When the platform received it.
+    pub received_at: Option<Timestamp>,
 }
 
 /// What identifies a vulnerability for correlation.
@@ -155,33 +171,56 @@ impl WriteTx {
         Ok(out)
     }
 
-    /// Ids of submitted (non-draft) reports sharing an alias or package with `keys`.
-    pub async fn report_ids_matching(&mut self, keys: &VulnerabilityKeys) -> Result<Vec<String>> {
-        let mut ids = BTreeSet::new();
+    /// The submitted reports of organizations other than `other_than` that share an alias or
+    /// an (ecosystem, package) with `keys`, in id order. Each key is one indexed query, however
+    /// many reports match: on the day everyone reports the same CVE this runs under the write
+    /// lock once per submission.
+    pub async fn reports_matching_of_others(
+        &mut self,
+        keys: &VulnerabilityKeys,
+        other_than: &str,
+    ) -> Result<Vec<CorrelatedReport>> {
+        const COLUMNS: &str = "r.id, r.reporter_org_id, r.aware_at, r.received_at";
+        let mut found = BTreeMap::new();
+        let mut take = |rows: Vec<AnyRow>| -> Result<()> {
+            for row in rows {
+                let id: String = row.try_get("id")?;
+                if !found.contains_key(&id) {
+                    let r = CorrelatedReport {
+                        id: id.clone(),
+                        reporter_org_id: row.try_get("reporter_org_id")?,
+                        aware_at: from_opt_ts(row.try_get("aware_at")?)?,
+                        received_at: from_opt_ts(row.try_get("received_at")?)?,
+                    };
+                    found.insert(id, r);
+                }
+            }
+            Ok(())
+        };
         for alias in &keys.aliases {
-            let rows = sqlx::query(
-                "SELECT a.report_id FROM report_aliases a JOIN reports r ON r.id = a.report_id WHERE a.alias = $1 AND r.state <> 'draft'",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
+                 WHERE a.alias = $1 AND r.state <> 'draft' AND r.reporter_org_id <> $2"
+            ))
             .bind(alias)
+            .bind(other_than)
             .fetch_all(self.conn())
             .await?;
-            for r in rows {
-                ids.insert(r.try_get::<String, _>("report_id")?);
-            }
+            take(rows)?;
         }
         for (eco, name) in &keys.packages {
-            let rows = sqlx::query(
-                "SELECT p.report_id FROM report_packages p JOIN reports r ON r.id = p.report_id WHERE p.ecosystem = $1 AND p.name = $2 AND r.state <> 'draft'",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
+                 WHERE p.ecosystem = $1 AND p.name = $2 AND r.state <> 'draft' AND r.reporter_org_id <> $3"
+            ))
             .bind(eco)
             .bind(name)
+            .bind(other_than)
             .fetch_all(self.conn())
             .await?;
-            for r in rows {
-                ids.insert(r.try_get::<String, _>("report_id")?);
-            }
+            take(rows)?;
         }
-        Ok(ids.into_iter().collect())
+        Ok(found.into_values().collect())
     }
 }
 

@@ -42,7 +42,7 @@ use vulnshare_core::audit::AuditEvent;
 
 pub use advisory::AdvisoryVersion;
 pub use audit::AuditVerification;
-pub use awareness::VulnerabilityKeys;
+pub use awareness::{CorrelatedReport, VulnerabilityKeys};
 pub use backup::{BackupSummary, ColumnKind, TableCount};
 pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
 pub use cve::{Cna, CveIdFilter, StoredCveId, StoredCveRecord};

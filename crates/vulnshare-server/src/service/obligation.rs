@@ -281,22 +281,21 @@ async fn correlate(
         org: report.reporter_org_id.clone(),
         received_at,
     };
-    for id in tx.report_ids_matching(&keys).await? {
-        if id == report.id {
-            continue;
-        }
-        let other = tx.report(&id).await?;
-        let Some(aware) = other.content.aware_at else {
+    for other in tx
+        .reports_matching_of_others(&keys, &report.reporter_org_id)
+        .await?
+    {
+        let Some(aware) = other.aware_at else {
             continue;
         };
-        if other.reporter_org_id == report.reporter_org_id || aware >= received_at {
+        if aware >= received_at {
             continue;
         }
         let proof = AwarenessProof::MemberAwareAt { at: aware };
         breach_from(
             tx,
             &other.reporter_org_id,
-            &id,
+            &other.id,
             proof,
             &third,
             received_at,
@@ -416,15 +415,11 @@ pub(super) async fn check_against_earlier_reports(
         return Ok(());
     }
     let mut earliest: Option<ThirdPartyReport> = None;
-    for id in tx.report_ids_matching(keys).await? {
-        let r = tx.report(&id).await?;
+    for r in tx.reports_matching_of_others(keys, org_id).await? {
         let Some(received) = r.received_at else {
             continue;
         };
-        if r.reporter_org_id == org_id
-            || received <= proof.aware_at()
-            || before.is_some_and(|b| received >= b)
-        {
+        if received <= proof.aware_at() || before.is_some_and(|b| received >= b) {
             continue;
         }
         if earliest.as_ref().is_none_or(|e| received < e.received_at) {
