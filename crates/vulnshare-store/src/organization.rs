@@ -11,15 +11,27 @@ use crate::{Result, Store, StoreError, WriteTx};
 const COLUMNS: &str = "id, name, kind, country, membership, created_at";
 
 fn organization(row: &AnyRow) -> Result<Organization> {
+    let id: String = row.try_get("id")?;
+    from_joined_row(row, &id, "name", "created_at")
+}
+
+/// An organization read from a join: `kind`, `country` and `membership` under their own
+/// names, the name and creation time under the given aliases.
+pub(crate) fn from_joined_row(
+    row: &AnyRow,
+    id: &str,
+    name_column: &str,
+    created_at_column: &str,
+) -> Result<Organization> {
     let kind: String = row.try_get("kind")?;
     Ok(Organization {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
+        id: id.to_owned(),
+        name: row.try_get(name_column)?,
         kind: OrganizationKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("organization kind {kind:?}")))?,
         country: row.try_get("country")?,
         membership: from_json("membership", &row.try_get::<String, _>("membership")?)?,
-        created_at: from_ts(row.try_get("created_at")?)?,
+        created_at: from_ts(row.try_get(created_at_column)?)?,
     })
 }
 

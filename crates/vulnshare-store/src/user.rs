@@ -227,11 +227,15 @@ impl Store {
         rows.iter().map(token).collect()
     }
 
-    /// Looks a token up by the hash of its secret, with its user and organization.
+    /// Looks a token up by the hash of its secret, with its user and organization, in one
+    /// query: every authenticated request makes it, so it is one round trip, not three.
     pub async fn token_actor(&self, secret_hash: &str) -> Result<TokenActor> {
         let row = sqlx::query(
-            "SELECT t.id AS t_id, t.user_id, t.name, t.scopes, t.created_at AS t_created_at, t.expires_at, t.revoked_at \
-             FROM api_tokens t WHERE t.token_hash = $1",
+            "SELECT t.id AS t_id, t.user_id, t.name AS t_name, t.scopes, t.created_at AS t_created_at, t.expires_at, t.revoked_at, \
+                    u.organization_id, u.email, u.display_name, u.roles, u.disabled, u.created_at AS u_created_at, \
+                    o.name AS o_name, o.kind, o.country, o.membership, o.created_at AS o_created_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.organization_id \
+             WHERE t.token_hash = $1",
         )
         .bind(secret_hash)
         .fetch_optional(&self.pool)
@@ -240,14 +244,27 @@ impl Store {
         let token = ApiToken {
             id: row.try_get("t_id")?,
             user_id: row.try_get("user_id")?,
-            name: row.try_get("name")?,
+            name: row.try_get("t_name")?,
             scopes: scopes_from_string(&row.try_get::<String, _>("scopes")?),
             created_at: from_ts(row.try_get("t_created_at")?)?,
             expires_at: from_ts(row.try_get("expires_at")?)?,
             revoked_at: from_opt_ts(row.try_get("revoked_at")?)?,
         };
-        let user = self.user(&token.user_id).await?;
-        let organization = self.organization(&user.organization_id).await?;
+        let user = User {
+            id: token.user_id.clone(),
+            organization_id: row.try_get("organization_id")?,
+            email: row.try_get("email")?,
+            display_name: row.try_get("display_name")?,
+            roles: roles_from_string(&row.try_get::<String, _>("roles")?),
+            disabled: row.try_get::<i64, _>("disabled")? != 0,
+            created_at: from_ts(row.try_get("u_created_at")?)?,
+        };
+        let organization = crate::organization::from_joined_row(
+            &row,
+            &user.organization_id,
+            "o_name",
+            "o_created_at",
+        )?;
         Ok(TokenActor {
             token,
             user,
