@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use serde::{Serialize, Serializer};
 
-use super::lookup::{self, Exfiltration, Outcome};
+use super::lookup::{self, Exfiltration};
 use super::substitutor::{self, Limits};
 
 /// What kind of attack a hit is.
@@ -338,9 +338,15 @@ fn exfiltration_in_network_context(output: &str, limits: &Limits) -> Vec<(Exfilt
             break;
         };
         let end = start + 2 + len;
-        let name = substitutor::substitute_name(&output[start + 2..end], limits);
+        let inner = &output[start + 2..end];
         pos = end + 1;
-        let Outcome::Unresolved(Some(leak)) = lookup::evaluate(&name) else {
+        // Without a `${` inside, the name substitutes to itself: no evaluation needed.
+        let leak = if substitutor::find_open(inner.as_bytes(), 0).is_none() {
+            lookup::exfiltration(inner)
+        } else {
+            lookup::exfiltration(&substitutor::substitute_name(inner, limits))
+        };
+        let Some(leak) = leak else {
             continue;
         };
         let before = &output[..start];

@@ -171,11 +171,27 @@ impl State<'_> {
         depth: usize,
         prior: &mut Vec<String>,
     ) -> Result<String, Abort> {
+        let mut out = String::with_capacity(input.len());
+        self.substitute_into(input, depth, prior, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the substitution of `input` to `out`. Values are written straight into the
+    /// caller's text instead of being built apart and copied: most of an evaluation's cost
+    /// was those short-lived strings. Escapes and size limits only look at the bytes this
+    /// call appended (its region), as if it had a string of its own.
+    fn substitute_into(
+        &mut self,
+        input: &str,
+        depth: usize,
+        prior: &mut Vec<String>,
+        out: &mut String,
+    ) -> Result<(), Abort> {
         if depth > self.limits.max_depth {
             return Err(Abort::Depth);
         }
+        let region = out.len();
         let bytes = input.as_bytes();
-        let mut out = String::with_capacity(input.len());
         let mut copied = 0;
         let mut pos = 0;
         while let Some(start) = find_open(bytes, pos) {
@@ -183,7 +199,7 @@ impl State<'_> {
             copied = start;
             // The escape is judged on the text as it stands, so a `$` ending an earlier value
             // escapes too; it only counts inside this substitution's own region.
-            if out.ends_with('$') {
+            if out.len() > region && out.as_bytes()[out.len() - 1] == b'$' {
                 // Dropping the `$` of `${` keeps exactly one `$` before the `{`, as log4j does.
                 copied = start + 1;
                 pos = start + 1;
@@ -193,31 +209,31 @@ impl State<'_> {
                 break;
             };
             let expression = &input[start + 2..close];
-            let value = self.variable(expression, depth, prior)?;
-            match value {
-                Some(value) => out.push_str(&value),
-                None => out.push_str(&input[start..=close]),
+            if !self.variable_into(expression, depth, prior, out)? {
+                out.push_str(&input[start..=close]);
             }
-            if out.len() > self.limits.max_output {
+            if out.len() - region > self.limits.max_output {
                 return Err(Abort::Output);
             }
             copied = close + 1;
             pos = close + 1;
         }
         out.push_str(&input[copied..]);
-        if out.len() > self.limits.max_output {
+        if out.len() - region > self.limits.max_output {
             return Err(Abort::Output);
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// Resolves one `${expression}`: `None` when it stays literal.
-    fn variable(
+    /// Resolves one `${expression}`, appending its value to `out`; `false` (and nothing
+    /// appended) when it stays literal.
+    fn variable_into(
         &mut self,
         expression: &str,
         depth: usize,
         prior: &mut Vec<String>,
-    ) -> Result<Option<String>, Abort> {
+        out: &mut String,
+    ) -> Result<bool, Abort> {
         let leaks_before = self.exfiltration.len();
         let substituted;
         let name_expression = if expression.contains('$') {
@@ -259,13 +275,21 @@ impl State<'_> {
             }
             Outcome::Unresolved(_) => None,
         };
-        let Some(value) = resolved.or_else(|| default.map(str::to_string)) else {
-            return Ok(None);
+        let value = match (&resolved, default) {
+            (Some(value), _) => value.as_str(),
+            (None, Some(default)) => default,
+            (None, None) => return Ok(false),
         };
+        // A value without `${` substitutes to itself and cannot recur, so it needs neither a
+        // pass of its own nor a place in the chain; the caller's size check covers it.
+        if depth < self.limits.max_depth && find_open(value.as_bytes(), 0).is_none() {
+            out.push_str(value);
+            return Ok(true);
+        }
         prior.push(name.to_string());
-        let result = self.substitute(&value, depth + 1, prior);
+        let result = self.substitute_into(value, depth + 1, prior, out);
         prior.pop();
-        result.map(Some)
+        result.map(|()| true)
     }
 }
 
