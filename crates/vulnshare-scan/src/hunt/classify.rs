@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
 use serde::{Serialize, Serializer};
 
 use super::lookup::{self, Exfiltration};
@@ -388,16 +388,14 @@ const TRACES: &[&str] = &[
 
 /// Finds a post-exploitation trace in a raw line.
 pub(crate) fn post_exploitation(line: &str) -> Option<Finding> {
-    // Most candidate lines hold no trace: one packed search says so, instead of three.
-    static ANY_TRACE: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new(TRACES).expect("the trace strings are a small fixed set")
-    });
-    if !ANY_TRACE.is_match(line) {
-        return None;
-    }
+    // Most candidate lines hold no trace. On lines this short, three SIMD substring searches
+    // built once beat one automaton, whose rare-byte prefilter stops at every capital letter.
+    static FINDERS: LazyLock<Vec<Finder<'static>>> =
+        LazyLock::new(|| TRACES.iter().map(Finder::new).collect());
     let (at, trace) = TRACES
         .iter()
-        .find_map(|t| line.find(t).map(|at| (at, *t)))?;
+        .zip(FINDERS.iter())
+        .find_map(|(trace, finder)| finder.find(line.as_bytes()).map(|at| (at, *trace)))?;
     let mut finding = Finding::new(HitClass::PostExploitation, snippet(&line[at..]));
     finding.detail = Some(trace.to_string());
     let after = &line[at + trace.len()..];
