@@ -134,6 +134,10 @@ pub struct JndiTarget {
 /// Byte index of the first of `targets` in `s` that is not inside a `${...}`.
 fn find_outside_lookups(s: &str, targets: &[u8]) -> Option<usize> {
     let bytes = s.as_bytes();
+    // Without a `$` there is no lookup to skip (most names and hosts).
+    if memchr::memchr(b'$', bytes).is_none() {
+        return bytes.iter().position(|b| targets.contains(b));
+    }
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
@@ -152,6 +156,9 @@ fn find_outside_lookups(s: &str, targets: &[u8]) -> Option<usize> {
 }
 
 fn rfind_outside_lookups(s: &str, target: u8) -> Option<usize> {
+    if memchr::memchr(b'$', s.as_bytes()).is_none() {
+        return memchr::memrchr(target, s.as_bytes());
+    }
     let mut found = None;
     let mut from = 0;
     while let Some(at) = find_outside_lookups(&s[from..], &[target]) {
