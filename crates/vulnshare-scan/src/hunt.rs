@@ -189,7 +189,12 @@ impl Hunter {
             return (Vec::new(), 0);
         }
         let source_ip = source::source_ip(&text);
-        let raw: String = text.chars().take(self.config.max_raw_chars).collect();
+        // A line no longer in bytes than the limit is within it in characters too: no count.
+        let raw: String = if text.len() <= self.config.max_raw_chars {
+            text.to_string()
+        } else {
+            text.chars().take(self.config.max_raw_chars).collect()
+        };
         let mut suppressed_count = 0;
         let mut hits = Vec::with_capacity(findings.len());
         for (finding, decode_layers) in findings {

@@ -314,11 +314,16 @@ impl CliObserver {
                 *printed = true;
             }
         }
+        // One row buffer for the batch instead of a string per hit.
+        let mut row = String::new();
         for hit in hits {
             if self.json {
                 writeln!(out, "{}", output::json_line(&name, hit))?;
             } else {
-                writeln!(out, "{}", output::table_row(&name, hit))?;
+                row.clear();
+                output::push_table_row(&mut row, &name, hit);
+                row.push('\n');
+                out.write_all(row.as_bytes())?;
             }
         }
         if self.progress.is_some() {

@@ -401,6 +401,9 @@ pub fn hunt_reader(
     let mut next = vec![0u8; segment];
     let mut filled = 0;
     let (mut at_end, mut error) = fill(&mut reader, &mut buffer, &mut filled);
+    // Hits of the segment before, reported while the current one is scanned: counting and
+    // printing them is serial work that would otherwise leave the other threads idle.
+    let mut previous_hits: Vec<Hit> = Vec::new();
     loop {
         let data = &buffer[..filled];
         let cut = if at_end || error.is_some() {
@@ -421,6 +424,9 @@ pub fn hunt_reader(
             if !stop {
                 next_state = fill(&mut reader, &mut next, &mut next_filled);
             }
+            if !previous_hits.is_empty() {
+                on_hits(std::mem::take(&mut previous_hits));
+            }
         });
         let (mut hits, mut summary) = scanned.expect("the scope ran the scan");
         if continues_line && data.last() != Some(&b'\n') {
@@ -431,11 +437,12 @@ pub fn hunt_reader(
             hit.line_number += total.lines;
             hit.byte_offset += total.bytes;
         }
-        if !hits.is_empty() {
-            on_hits(hits);
-        }
         on_progress(summary.bytes);
         total.add(&summary);
+        if stop && !hits.is_empty() {
+            on_hits(std::mem::take(&mut hits));
+        }
+        previous_hits = hits;
         if let Some(source) = error {
             let error = if source.get_ref().is_some_and(|e| e.is::<LimitExceeded>()) {
                 InputError::DecompressedTooLarge {

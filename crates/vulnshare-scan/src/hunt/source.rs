@@ -62,11 +62,14 @@ fn json_source(value: &Value, path: &str, depth: usize) -> Option<IpAddr> {
     };
     let mut nested = Vec::new();
     for (key, field) in map {
-        let name: String = format!("{path}{key}")
-            .chars()
-            .filter(|c| !matches!(c, '_' | '-' | '.'))
-            .flat_map(char::to_lowercase)
-            .collect();
+        // `path` is a name made here, so already without separators and lower-cased.
+        let mut name = String::with_capacity(path.len() + key.len());
+        name.push_str(path);
+        name.extend(
+            key.chars()
+                .filter(|c| !matches!(c, '_' | '-' | '.'))
+                .flat_map(char::to_lowercase),
+        );
         match field {
             Value::String(s) if JSON_FIELDS.contains(&name.as_str()) => {
                 if let Some(ip) = s.split(',').next().and_then(|s| parse_ip(s.trim())) {

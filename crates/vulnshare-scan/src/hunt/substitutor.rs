@@ -86,9 +86,10 @@ pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
         lookups_left: limits.max_lookups + count_opens(input.as_bytes()),
         exfiltration: Vec::new(),
         jndi: Vec::new(),
+        closes: close_table(input.as_bytes()),
     };
     let mut prior = Vec::new();
-    let (output, abort) = match state.substitute(input, 0, &mut prior) {
+    let (output, abort) = match state.substitute(input, Some(0), 0, &mut prior) {
         Ok(output) => (output, None),
         Err(abort) => (String::new(), Some(abort)),
     };
@@ -115,6 +116,38 @@ struct State<'l> {
     /// Every exfiltrating lookup met, in order; `JndiCall`s take the ones met inside their name.
     exfiltration: Vec<Exfiltration>,
     jndi: Vec<JndiCall>,
+    /// [`close_table`] of the evaluated text, for the names cut out of it.
+    closes: Vec<u32>,
+}
+
+/// Marks a `${` without a matching `}` in a [`close_table`].
+const UNCLOSED: u32 = u32::MAX;
+
+/// For each `${` in `bytes`, the index of its matching `}` (what [`matching_close`] finds),
+/// or [`UNCLOSED`]; other entries are unused. One pass with a stack: nested names are cut out
+/// of the evaluated text again and again (a `${` nested 48 deep is searched for its `}` 48
+/// times), and each search would scan the rest of the text.
+fn close_table(bytes: &[u8]) -> Vec<u32> {
+    let mut closes = vec![UNCLOSED; bytes.len()];
+    let mut open: Vec<u32> = Vec::new();
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr2(b'$', b'}', &bytes[i..]) {
+        let at = i + offset;
+        if bytes[at] == b'$' {
+            if bytes.get(at + 1) == Some(&b'{') {
+                open.push(at as u32);
+                i = at + 2;
+            } else {
+                i = at + 1;
+            }
+        } else {
+            if let Some(start) = open.pop() {
+                closes[start as usize] = at as u32;
+            }
+            i = at + 1;
+        }
+    }
+    closes
 }
 
 /// Index of the next `${` at or after `from`. A `memchr` for `$` with a look at the next byte:
@@ -168,14 +201,45 @@ impl State<'_> {
     fn substitute(
         &mut self,
         input: &str,
+        origin: Option<usize>,
         depth: usize,
         prior: &mut Vec<String>,
     ) -> Result<String, Abort> {
+        let mut out = String::with_capacity(input.len());
+        self.substitute_into(input, origin, depth, prior, &mut out)?;
+        Ok(out)
+    }
+
+    /// The `}` matching the `${` at `start` of `bytes`; `origin` is where `bytes` starts in
+    /// the evaluated text when it is a piece of it (then the table answers), `None` for
+    /// text made during evaluation.
+    fn close_of(&self, bytes: &[u8], origin: Option<usize>, start: usize) -> Option<usize> {
+        let Some(origin) = origin else {
+            return matching_close(bytes, start + 2);
+        };
+        let close = self.closes[origin + start];
+        // A `}` past the end of the piece is not in it: there the `${` is unclosed.
+        (close != UNCLOSED && (close as usize) < origin + bytes.len())
+            .then(|| close as usize - origin)
+    }
+
+    /// Appends the substitution of `input` to `out`. Values are written straight into the
+    /// caller's text instead of being built apart and copied: most of an evaluation's cost
+    /// was those short-lived strings. Escapes and size limits only look at the bytes this
+    /// call appended (its region), as if it had a string of its own.
+    fn substitute_into(
+        &mut self,
+        input: &str,
+        origin: Option<usize>,
+        depth: usize,
+        prior: &mut Vec<String>,
+        out: &mut String,
+    ) -> Result<(), Abort> {
         if depth > self.limits.max_depth {
             return Err(Abort::Depth);
         }
+        let region = out.len();
         let bytes = input.as_bytes();
-        let mut out = String::with_capacity(input.len());
         let mut copied = 0;
         let mut pos = 0;
         while let Some(start) = find_open(bytes, pos) {
@@ -183,45 +247,47 @@ impl State<'_> {
             copied = start;
             // The escape is judged on the text as it stands, so a `$` ending an earlier value
             // escapes too; it only counts inside this substitution's own region.
-            if out.ends_with('$') {
+            if out.len() > region && out.as_bytes()[out.len() - 1] == b'$' {
                 // Dropping the `$` of `${` keeps exactly one `$` before the `{`, as log4j does.
                 copied = start + 1;
                 pos = start + 1;
                 continue;
             }
-            let Some(close) = matching_close(bytes, start + 2) else {
+            let Some(close) = self.close_of(bytes, origin, start) else {
                 break;
             };
             let expression = &input[start + 2..close];
-            let value = self.variable(expression, depth, prior)?;
-            match value {
-                Some(value) => out.push_str(&value),
-                None => out.push_str(&input[start..=close]),
+            let expression_origin = origin.map(|origin| origin + start + 2);
+            if !self.variable_into(expression, expression_origin, depth, prior, out)? {
+                out.push_str(&input[start..=close]);
             }
-            if out.len() > self.limits.max_output {
+            if out.len() - region > self.limits.max_output {
                 return Err(Abort::Output);
             }
             copied = close + 1;
             pos = close + 1;
         }
         out.push_str(&input[copied..]);
-        if out.len() > self.limits.max_output {
+        if out.len() - region > self.limits.max_output {
             return Err(Abort::Output);
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// Resolves one `${expression}`: `None` when it stays literal.
-    fn variable(
+    /// Resolves one `${expression}`, appending its value to `out`; `false` (and nothing
+    /// appended) when it stays literal.
+    fn variable_into(
         &mut self,
         expression: &str,
+        origin: Option<usize>,
         depth: usize,
         prior: &mut Vec<String>,
-    ) -> Result<Option<String>, Abort> {
+        out: &mut String,
+    ) -> Result<bool, Abort> {
         let leaks_before = self.exfiltration.len();
         let substituted;
         let name_expression = if expression.contains('$') {
-            substituted = self.substitute(expression, depth + 1, &mut Vec::new())?;
+            substituted = self.substitute(expression, origin, depth + 1, &mut Vec::new())?;
             substituted.as_str()
         } else {
             expression
@@ -259,13 +325,21 @@ impl State<'_> {
             }
             Outcome::Unresolved(_) => None,
         };
-        let Some(value) = resolved.or_else(|| default.map(str::to_string)) else {
-            return Ok(None);
+        let value = match (&resolved, default) {
+            (Some(value), _) => value.as_str(),
+            (None, Some(default)) => default,
+            (None, None) => return Ok(false),
         };
+        // A value without `${` substitutes to itself and cannot recur, so it needs neither a
+        // pass of its own nor a place in the chain; the caller's size check covers it.
+        if depth < self.limits.max_depth && find_open(value.as_bytes(), 0).is_none() {
+            out.push_str(value);
+            return Ok(true);
+        }
         prior.push(name.to_string());
-        let result = self.substitute(&value, depth + 1, prior);
+        let result = self.substitute_into(value, None, depth + 1, prior, out);
         prior.pop();
-        result.map(Some)
+        result.map(|()| true)
     }
 }
 
@@ -408,6 +482,53 @@ mod tests {
         );
         let amplified = format!("${{base64:{}}}", STANDARD.encode("${::-a}".repeat(10)));
         assert_eq!(evaluate(&amplified, &few).abort, Some(Abort::Lookups));
+    }
+
+    #[test]
+    fn close_table_agrees_with_matching_close_on_every_piece() {
+        let mut texts: Vec<String> = [
+            "${${::-${::-$${::-j}}}}",
+            "${a ${b }",
+            "}}${x}}${${y}${",
+            "$${jndi:x}$ ${ $}{ }$",
+            "${lower:A} ${unclosed ${lower:B}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.extend(
+            crate::hunt::corpus::generate(5, 56)
+                .into_iter()
+                .map(|line| line.text),
+        );
+        for text in &texts {
+            let bytes = text.as_bytes();
+            let state = State {
+                limits: &Limits::default(),
+                lookups_left: 0,
+                exfiltration: Vec::new(),
+                jndi: Vec::new(),
+                closes: close_table(bytes),
+            };
+            // Pieces start where the evaluator cuts names out (after a `${`) and end anywhere.
+            let starts = std::iter::once(0).chain(
+                (0..bytes.len())
+                    .filter(|&i| bytes[i..].starts_with(b"${"))
+                    .map(|i| i + 2),
+            );
+            for from in starts {
+                for to in (from..=bytes.len()).filter(|&to| to % 3 == 0 || to == bytes.len()) {
+                    let piece = &bytes[from..to];
+                    for start in (0..piece.len()).filter(|&i| piece[i..].starts_with(b"${")) {
+                        assert_eq!(
+                            state.close_of(piece, Some(from), start),
+                            matching_close(piece, start + 2),
+                            "{text:?} [{from}..{to}] at {start}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
