@@ -185,14 +185,14 @@ impl WriteTx {
         let mut take = |rows: Vec<AnyRow>| -> Result<()> {
             for row in rows {
                 let id: String = row.try_get("id")?;
-                if !found.contains_key(&id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(id) {
                     let r = CorrelatedReport {
-                        id: id.clone(),
+                        id: slot.key().clone(),
                         reporter_org_id: row.try_get("reporter_org_id")?,
                         aware_at: from_opt_ts(row.try_get("aware_at")?)?,
                         received_at: from_opt_ts(row.try_get("received_at")?)?,
                     };
-                    found.insert(id, r);
+                    slot.insert(r);
                 }
             }
             Ok(())
