@@ -56,6 +56,8 @@ pub struct AppState {
     pub web: web::WebConfig,
     /// This node's rate limits per client address and per credential.
     pub rate_limits: rate_limit::RateLimits,
+    /// This node's compiled copy of the published advisories.
+    pub catalog: service::CatalogCache,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             web: web::WebConfig::default(),
             rate_limits: rate_limit::RateLimits::default(),
+            catalog: service::CatalogCache::default(),
         })
     }
 }

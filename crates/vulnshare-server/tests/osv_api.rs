@@ -194,3 +194,55 @@ async fn many_newer_hidden_advisories_do_not_hide_an_older_readable_one() {
     })
     .await;
 }
+
+/// Each node keeps the published advisories compiled in memory: a node that has already
+/// answered queries still sees every publication, new version and withdrawal made through
+/// another node at its next query, and uploads to it match the new advisory.
+#[tokio::test]
+async fn a_nodes_compiled_catalog_follows_advisory_changes_made_on_another_node() {
+    TestApp::each(|app| async move {
+        let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
+        let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
+        let other_node = TestApp {
+            state: AppState::new(app.store.clone(), app.clock.clone()).await.unwrap(),
+            clock: app.clock.clone(),
+            store: app.store.clone(),
+            backend: app.backend,
+        };
+        let q = json!({"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "version": "2.14.1"});
+        let ids = |r: serde_json::Value| -> Vec<String> {
+            r["vulns"].as_array().map(|v| v.iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+        };
+        let (s, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
+        assert_eq!((s, r.clone()), (StatusCode::OK, json!({})), "nothing is published yet");
+
+        // Published through the other node.
+        let (_, filed) = other_node.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
+        let report_id = filed["report"]["id"].as_str().unwrap();
+        for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
+            other_node.call("POST", &format!("/api/v1/reports/{report_id}/transitions"), Some(who), Some(json!({"to": to}))).await;
+        }
+        let (_, case) = other_node
+            .call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": "Log4Shell", "report_ids": [report_id]})))
+            .await;
+        let case_id = case["case"]["id"].as_str().unwrap();
+        let (s, p) = other_node
+            .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "CLEAR", "summary": "Log4Shell", "remediation": "upgrade"})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let id = p["advisory"]["id"].as_str().unwrap().to_owned();
+        let (_, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
+        assert_eq!(ids(r), [id.as_str()], "the first node sees the other node's publication");
+
+        // Withdrawn through the other node: gone from the first node's answers too.
+        let (s, w) = other_node
+            .call("POST", &format!("/api/v1/advisories/{id}/withdraw"), Some(&analyst.token), Some(json!({"reason": "published in error"})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{w}");
+        let (_, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
+        assert_eq!(r, json!({}), "a withdrawn advisory is no longer served");
+        let (_, r) = other_node.call("POST", "/osv/v1/querybatch", None, Some(json!({"queries": [q]}))).await;
+        assert_eq!(r["results"][0], json!({}), "{r}");
+    })
+    .await;
+}

@@ -63,6 +63,12 @@ impl WriteTx {
             .bind(change)
             .execute(self.conn())
             .await?;
+        sqlx::query(
+            "INSERT INTO advisory_catalog (id, generation) VALUES (1, 1) \
+             ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1",
+        )
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 }
@@ -103,6 +109,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(advisory_row).collect()
+    }
+
+    /// How many times advisories have changed: any new advisory or version raises it, in the
+    /// same transaction. Caches of the published advisories compare it to know they are stale.
+    pub async fn advisory_catalog_generation(&self) -> Result<i64> {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM advisory_catalog WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(generation.unwrap_or(0))
     }
 
     /// Every published (not withdrawn) advisory, for exposure matching.

@@ -8,23 +8,53 @@ use vulnshare_core::audit::{AuditEntry, AuditEvent, ChainBreak, ChainVerifier};
 use crate::codec::{from_ts, ts};
 use crate::{Result, Store};
 
-pub(crate) async fn insert(conn: &mut sqlx::AnyConnection, e: &AuditEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(e.seq)
-    .bind(ts(e.at))
-    .bind(e.event.actor_user_id.as_deref())
-    .bind(e.event.actor_org_id.as_deref())
-    .bind(&e.event.action)
-    .bind(&e.event.object_type)
-    .bind(&e.event.object_id)
-    .bind(&e.event.details)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(conn)
-    .await?;
+/// Rows per multi-row insert: 10 parameters each, far below either engine's limit.
+const INSERT_CHUNK: usize = 64;
+
+/// Writes chained entries in order, a few dozen rows per statement.
+pub(crate) async fn insert_all(
+    conn: &mut sqlx::AnyConnection,
+    entries: &[AuditEntry],
+) -> Result<()> {
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, details, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 10;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for e in chunk {
+            query = query
+                .bind(e.seq)
+                .bind(ts(e.at))
+                .bind(e.event.actor_user_id.as_deref())
+                .bind(e.event.actor_org_id.as_deref())
+                .bind(&e.event.action)
+                .bind(&e.event.object_type)
+                .bind(&e.event.object_id)
+                .bind(&e.event.details)
+                .bind(&e.prev_hash)
+                .bind(&e.hash);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

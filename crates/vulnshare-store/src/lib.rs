@@ -222,6 +222,7 @@ impl Store {
             tx,
             head_seq: row.0,
             head_hash: row.1,
+            pending: Vec::new(),
         })
     }
 
@@ -232,25 +233,33 @@ impl Store {
 }
 
 /// A write transaction that carries the audit chain's head.
+///
+/// Audit entries are chained in memory as they are appended and written together just before
+/// the commit (one multi-row insert instead of a round trip each), still inside the same
+/// transaction: they commit or roll back with the changes they describe.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     head_seq: i64,
     head_hash: String,
+    pending: Vec<vulnshare_core::audit::AuditEntry>,
 }
 
 impl WriteTx {
-    /// Appends an audit entry for a change made in this transaction, at server time `at`.
+    /// Appends an audit entry for a change made in this transaction, at server time `at`;
+    /// returns its sequence number.
     pub async fn audit(&mut self, at: Timestamp, event: AuditEvent) -> Result<i64> {
         let entry =
             vulnshare_core::audit::AuditEntry::chain(self.head_seq, &self.head_hash, at, event);
-        audit::insert(&mut self.tx, &entry).await?;
         self.head_seq = entry.seq;
-        self.head_hash = entry.hash;
+        self.head_hash.clone_from(&entry.hash);
+        self.pending.push(entry);
         Ok(self.head_seq)
     }
 
     /// Commits the changes and their audit entries; returns once the commit is durable.
     pub async fn commit(mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        audit::insert_all(&mut self.tx, &pending).await?;
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(self.head_seq)
             .bind(&self.head_hash)

@@ -2,13 +2,14 @@
 //! membership rules as the native API: `POST /osv/v1/query`, `POST /osv/v1/querybatch` (with
 //! `?full=true` for full records), `GET /osv/v1/vulns/{id}`, and per-ecosystem `all.zip`.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vulnshare_core::advisory::{Advisory, AdvisoryState};
-use vulnshare_core::exposure::AdvisoryIndex;
 use vulnshare_core::package::Ecosystem;
 use vulnshare_formats::osv::{advisory_to_osv, write_ecosystem_zip};
 use vulnshare_formats::sbom::Component;
@@ -57,25 +58,47 @@ pub(crate) struct BatchOptions {
     full: bool,
 }
 
-/// The advisories the caller may read, compiled for matching.
-struct Visible {
-    advisories: Vec<Advisory>,
-    index: AdvisoryIndex,
-}
-
-async fn visible(state: &AppState, caller: &MaybeCaller) -> AppResult<Visible> {
+/// The advisories the caller may read, every one (for `all.zip`).
+async fn visible(state: &AppState, caller: &MaybeCaller) -> AppResult<Vec<Advisory>> {
     let actor = caller.0.as_ref().map(|c| &c.actor);
-    let advisories: Vec<Advisory> = service::list_advisories(state, actor, i64::MAX)
+    Ok(service::list_advisories(state, actor, i64::MAX)
         .await?
         .into_iter()
         .filter(|a| a.state == AdvisoryState::Published)
-        .collect();
-    let (index, _) = AdvisoryIndex::build(
-        advisories
-            .iter()
-            .map(|a| (a.id.as_str(), a.affected_packages.as_slice())),
-    );
-    Ok(Visible { advisories, index })
+        .collect())
+}
+
+/// For each target, the published advisories that match it and that the caller may read,
+/// newest first. Packages are matched against this node's compiled catalog first, so only
+/// the matching advisories' cases are read to decide access.
+async fn matching(
+    state: &AppState,
+    caller: &MaybeCaller,
+    targets: &[(Ecosystem, String, String)],
+) -> AppResult<Vec<Vec<Advisory>>> {
+    let catalog = service::advisory_catalog(state).await?;
+    let mut check = service::AdvisoryReadCheck::new(state, caller.0.as_ref().map(|c| &c.actor));
+    let mut readable: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::with_capacity(targets.len());
+    for (eco, name, version) in targets {
+        let mut found = Vec::new();
+        for a in catalog.matching(*eco, name, version) {
+            let may = match readable.get(&a.id) {
+                Some(&may) => may,
+                None => {
+                    let may = check.may_read(a).await?;
+                    readable.insert(a.id.clone(), may);
+                    may
+                }
+            };
+            if may {
+                found.push(a.clone());
+            }
+        }
+        found.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+        out.push(found);
+    }
+    Ok(out)
 }
 
 /// The (ecosystem, name, version) a query asks about, or why it cannot be answered.
@@ -135,17 +158,6 @@ fn target(q: &OsvQuery, at: &str) -> AppResult<(Ecosystem, String, String)> {
     Ok((ecosystem, name, version))
 }
 
-fn matching<'a>(
-    v: &'a Visible,
-    (eco, name, version): &(Ecosystem, String, String),
-) -> Vec<&'a Advisory> {
-    let ids = v.index.advisories_for(*eco, name, version);
-    v.advisories
-        .iter()
-        .filter(|a| ids.contains(&a.id.as_str()))
-        .collect()
-}
-
 /// `POST /osv/v1/query`.
 pub(crate) async fn query(
     State(state): State<AppState>,
@@ -153,9 +165,10 @@ pub(crate) async fn query(
     AnyJson(q): AnyJson<OsvQuery>,
 ) -> AppResult<impl IntoResponse> {
     let t = target(&q, "")?;
-    let v = visible(&state, &caller).await?;
-    let vulns: Vec<Value> = matching(&v, &t)
-        .into_iter()
+    let found = matching(&state, &caller, &[t]).await?;
+    let vulns: Vec<Value> = found
+        .iter()
+        .flatten()
         .map(|a| json!(advisory_to_osv(a)))
         .collect();
     // osv.dev answers an empty object when nothing matches.
@@ -185,15 +198,14 @@ pub(crate) async fn querybatch(
         .enumerate()
         .map(|(i, q)| target(q, &format!("queries[{i}].")))
         .collect::<AppResult<Vec<_>>>()?;
-    let v = visible(&state, &caller).await?;
-    let results: Vec<Value> = targets
-        .iter()
-        .map(|t| {
-            let found = matching(&v, t);
+    let results: Vec<Value> = matching(&state, &caller, &targets)
+        .await?
+        .into_iter()
+        .map(|found| {
             if found.is_empty() {
                 json!({})
             } else if options.full {
-                json!({"vulns": found.iter().map(|a| advisory_to_osv(a)).collect::<Vec<_>>()})
+                json!({"vulns": found.iter().map(advisory_to_osv).collect::<Vec<_>>()})
             } else {
                 json!({"vulns": found.iter().map(|a| json!({"id": a.id, "modified": a.updated_at})).collect::<Vec<_>>()})
             }
@@ -220,9 +232,8 @@ pub(crate) async fn all_zip(
     Path(ecosystem): Path<String>,
 ) -> AppResult<impl IntoResponse> {
     let eco = Ecosystem::parse(&ecosystem).ok_or_else(|| AppError::NotFound("ecosystem"))?;
-    let v = visible(&state, &caller).await?;
-    let records: Vec<_> = v
-        .advisories
+    let records: Vec<_> = visible(&state, &caller)
+        .await?
         .iter()
         .filter(|a| a.affected_packages.iter().any(|p| p.ecosystem == eco))
         .map(advisory_to_osv)

@@ -228,20 +228,14 @@ pub async fn list_advisories(
 ) -> AppResult<Vec<Advisory>> {
     const PAGE: i64 = 500;
     let mut out = Vec::new();
-    let mut cases = std::collections::HashMap::new();
+    let mut check = AdvisoryReadCheck::new(state, actor);
     let mut offset = 0;
     loop {
         let page = state.store.advisories(PAGE, offset).await?;
         let last = (page.len() as i64) < PAGE;
         offset += PAGE;
         for a in page {
-            if a.tlp != Tlp::Clear && actor.is_none() {
-                continue;
-            }
-            if !cases.contains_key(&a.case_id) {
-                cases.insert(a.case_id.clone(), state.store.case(&a.case_id).await?);
-            }
-            if can_read_advisory(actor, &a, &cases[&a.case_id]).is_ok() {
+            if check.may_read(&a).await? {
                 out.push(a);
                 if out.len() as i64 >= limit {
                     return Ok(out);
@@ -251,6 +245,36 @@ pub async fn list_advisories(
         if last {
             return Ok(out);
         }
+    }
+}
+
+/// Decides which advisories one caller may read, reading each advisory's case at most once.
+pub struct AdvisoryReadCheck<'a> {
+    state: &'a AppState,
+    actor: Option<&'a Actor>,
+    cases: std::collections::HashMap<String, vulnshare_core::case::Case>,
+}
+
+impl<'a> AdvisoryReadCheck<'a> {
+    /// A check for `actor` (`None`: an anonymous caller, who reads TLP:CLEAR only).
+    pub fn new(state: &'a AppState, actor: Option<&'a Actor>) -> AdvisoryReadCheck<'a> {
+        AdvisoryReadCheck {
+            state,
+            actor,
+            cases: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether the caller may read `a`, by the same rules as [`read_advisory`].
+    pub async fn may_read(&mut self, a: &Advisory) -> AppResult<bool> {
+        if a.tlp != Tlp::Clear && self.actor.is_none() {
+            return Ok(false);
+        }
+        if !self.cases.contains_key(&a.case_id) {
+            let case = self.state.store.case(&a.case_id).await?;
+            self.cases.insert(a.case_id.clone(), case);
+        }
+        Ok(can_read_advisory(self.actor, a, &self.cases[&a.case_id]).is_ok())
     }
 }
 

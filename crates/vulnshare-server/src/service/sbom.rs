@@ -2,7 +2,7 @@
 //! advisory.
 
 use serde_json::json;
-use vulnshare_core::exposure::{AdvisoryIndex, ComponentRef};
+use vulnshare_core::exposure::ComponentRef;
 use vulnshare_core::policy::Actor;
 use vulnshare_formats::sbom::{SbomFormat, SbomLimits, parse_sbom};
 use vulnshare_store::{ExposureRecord, SbomRecord, StoredComponent, new_sbom_id};
@@ -86,12 +86,8 @@ pub async fn upload(
         uploaded_at: now,
     };
 
-    let advisories = state.store.published_advisories().await?;
-    let (index, _) = AdvisoryIndex::build(
-        advisories
-            .iter()
-            .map(|a| (a.id.as_str(), a.affected_packages.as_slice())),
-    );
+    let catalog = super::advisory_catalog(state).await?;
+    let index = catalog.index();
     let refs: Vec<ComponentRef<'_>> = components
         .iter()
         .map(|c| ComponentRef {
@@ -131,7 +127,7 @@ pub async fn upload(
                 now,
             )
             .await?;
-            if let Some(advisory) = advisories.iter().find(|a| a.id == e.advisory_id) {
+            if let Some(advisory) = catalog.get(&e.advisory_id) {
                 crate::outbox::on_exposure(
                     state,
                     &mut tx,

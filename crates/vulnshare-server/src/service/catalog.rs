@@ -1,0 +1,122 @@
+//! The published advisories compiled for matching, kept in memory on each node.
+//!
+//! Every OSV query and every SBOM upload matches packages against all published advisories.
+//! Reading and compiling them per request costs time in proportion to the whole catalog, so
+//! each node keeps one compiled copy and reloads it only when the store's advisory generation
+//! (raised in the transaction of every advisory change, on any node) differs from the copy's.
+//! Whether a caller may read a matched advisory is still decided per request, by the caller
+//! of [`AdvisoryCatalog::matching`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use vulnshare_core::advisory::{Advisory, AdvisoryState};
+use vulnshare_core::exposure::AdvisoryIndex;
+use vulnshare_core::package::Ecosystem;
+
+use crate::AppState;
+use crate::error::AppResult;
+
+/// One compiled copy of the published advisories at a store generation.
+#[derive(Debug, Default)]
+pub struct AdvisoryCatalog {
+    generation: i64,
+    advisories: Vec<Advisory>,
+    by_id: HashMap<String, usize>,
+    index: AdvisoryIndex,
+}
+
+impl AdvisoryCatalog {
+    fn compile(generation: i64, advisories: Vec<Advisory>) -> AdvisoryCatalog {
+        let advisories: Vec<Advisory> = advisories
+            .into_iter()
+            .filter(|a| a.state == AdvisoryState::Published)
+            .collect();
+        let (index, _) = AdvisoryIndex::build(
+            advisories
+                .iter()
+                .map(|a| (a.id.as_str(), a.affected_packages.as_slice())),
+        );
+        let by_id = advisories
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), i))
+            .collect();
+        AdvisoryCatalog {
+            generation,
+            advisories,
+            by_id,
+            index,
+        }
+    }
+
+    /// Every published advisory, ordered by id.
+    pub fn advisories(&self) -> &[Advisory] {
+        &self.advisories
+    }
+
+    /// The compiled index over [`Self::advisories`].
+    pub fn index(&self) -> &AdvisoryIndex {
+        &self.index
+    }
+
+    /// A published advisory by id.
+    pub fn get(&self, id: &str) -> Option<&Advisory> {
+        self.by_id.get(id).map(|&i| &self.advisories[i])
+    }
+
+    /// The published advisories that affect `name` at `version` in `ecosystem`, ordered by id,
+    /// whoever may read them.
+    pub fn matching(&self, ecosystem: Ecosystem, name: &str, version: &str) -> Vec<&Advisory> {
+        self.index
+            .advisories_for(ecosystem, name, version)
+            .into_iter()
+            .filter_map(|id| self.get(id))
+            .collect()
+    }
+}
+
+/// This node's copy of the catalog, reloaded when the store says it is stale.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogCache {
+    current: Arc<std::sync::RwLock<Arc<AdvisoryCatalog>>>,
+    // One reload at a time: requests that find the copy stale while another reloads it wait
+    // for that reload instead of each reading the whole catalog.
+    reload: Arc<Mutex<()>>,
+}
+
+impl CatalogCache {
+    fn cached(&self) -> Arc<AdvisoryCatalog> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The published advisories as of now: one read of the store's generation, and a reload of
+/// the catalog only when it changed since this node's copy.
+pub async fn advisory_catalog(state: &AppState) -> AppResult<Arc<AdvisoryCatalog>> {
+    let cache = &state.catalog;
+    let generation = state.store.advisory_catalog_generation().await?;
+    let cached = cache.cached();
+    if cached.generation == generation {
+        return Ok(cached);
+    }
+    let _reloading = cache.reload.lock().await;
+    let cached = cache.cached();
+    if cached.generation == generation {
+        return Ok(cached);
+    }
+    // The generation is read before the advisories: a change committed in between makes the
+    // copy newer than its label, so the next request reloads once more, never the reverse.
+    let generation = state.store.advisory_catalog_generation().await?;
+    let advisories = state.store.published_advisories().await?;
+    let fresh = Arc::new(AdvisoryCatalog::compile(generation, advisories));
+    *cache
+        .current
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+    Ok(fresh)
+}
