@@ -1018,8 +1018,9 @@ async fn dashboard_counts_down_and_shows_overdue_after_the_deadline() {
         );
         assert!(d.body.contains("CET"), "times in the browser's zone");
         assert!(
-            d.body.contains("Asia/Shanghai"),
-            "and in the deadline's own zone"
+            d.body.contains("Asia/Shanghai") && d.body.contains("00:00 CST"),
+            "and in the deadline's own zone, written for people: {}",
+            d.body
         );
         app.clock.advance(jiff::SignedDuration::from_hours(24 * 4));
         sweep_once(&app.state, app.clock_now()).await.unwrap();

@@ -134,7 +134,7 @@ pub(crate) fn obligation_table(rows: &[Value], now: Timestamp, user: &WebUser) -
                         td { @if subject.starts_with("VS-") { a href={ "/reports/" (subject) } { (subject) } } @else { (subject) } }
                         td { @if let Some(d) = due { (fmt_time(d, &user.tz)) } @else { "without delay" } }
                         td {
-                            (row["due_at_local"].as_str().unwrap_or("—"))
+                            (row["due_at_local"].as_str().map(in_own_zone).unwrap_or_else(|| "—".into()))
                             br; span.muted { (row["time_zone"].as_str().unwrap_or("")) }
                         }
                         td { @if let Some(d) = due { (countdown(d, now)) } @else { "—" } }
@@ -143,5 +143,14 @@ pub(crate) fn obligation_table(rows: &[Value], now: Timestamp, user: &WebUser) -
                 }
             }
         } }
+    }
+}
+
+/// A deadline as the API gives it in its own zone (`2026-03-05T00:00:00+08:00[Asia/Shanghai]`),
+/// written for people: `2026-03-05 00:00 CST`.
+fn in_own_zone(text: &str) -> String {
+    match text.parse::<jiff::Zoned>() {
+        Ok(z) => z.strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => text.to_owned(),
     }
 }

@@ -1,7 +1,3 @@
--- A submission looks up its member's duties about one subject (and, when it correlates, every
--- other member's): by party and subject, not by scanning the party's whole history.
-CREATE INDEX obligations_party_subject ON obligations(party_org_id, subject);
-
 -- Bumped in the transaction of every advisory change, so each server node can keep the
 -- published advisories compiled in memory and know with one read when they are stale. No row
 -- (generation 0) means no advisory was ever saved.
