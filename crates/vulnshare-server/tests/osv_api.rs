@@ -241,8 +241,27 @@ async fn a_nodes_compiled_catalog_follows_advisory_changes_made_on_another_node(
         assert_eq!(s, StatusCode::OK, "{w}");
         let (_, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
         assert_eq!(r, json!({}), "a withdrawn advisory is no longer served");
-        let (_, r) = other_node.call("POST", "/osv/v1/querybatch", None, Some(json!({"queries": [q]}))).await;
+        let (_, r) = other_node.call("POST", "/osv/v1/querybatch", None, Some(json!({"queries": [q.clone()]}))).await;
         assert_eq!(r["results"][0], json!({}), "{r}");
+
+        // A TLP:AMBER advisory: a member outside the case does not see it on the first node
+        // until the other node adds its organization to the case.
+        let outsider = app.member("Operator", OrganizationKind::Operator, &[Role::Member]).await;
+        let (s, p) = other_node
+            .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "AMBER", "summary": "Log4Shell, again"})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        let amber = p["advisory"]["id"].as_str().unwrap().to_owned();
+        let (_, r) = app.call("POST", "/osv/v1/query", Some(&outsider.token), Some(q.clone())).await;
+        assert_eq!(r, json!({}), "not a participant yet");
+        let (_, r) = app.call("POST", "/osv/v1/query", Some(&vendor.token), Some(q.clone())).await;
+        assert_eq!(ids(r), [amber.as_str()], "the reporter takes part");
+        let (s, c) = other_node
+            .call("POST", &format!("/api/v1/cases/{case_id}/participants"), Some(&analyst.token), Some(json!({"org_id": outsider.org.id, "role": "vendor"})))
+            .await;
+        assert!(s.is_success(), "{c}");
+        let (_, r) = app.call("POST", "/osv/v1/query", Some(&outsider.token), Some(q)).await;
+        assert_eq!(ids(r), [amber.as_str()], "a participant now, on every node");
     })
     .await;
 }

@@ -63,6 +63,12 @@ impl WriteTx {
             .bind(change)
             .execute(self.conn())
             .await?;
+        self.advisory_catalog_changed().await
+    }
+
+    /// Raises the advisory catalog's generation in this transaction: an advisory changed, or
+    /// who takes part in a case (and so who may read its advisories).
+    pub(crate) async fn advisory_catalog_changed(&mut self) -> Result<()> {
         sqlx::query(
             "INSERT INTO advisory_catalog (id, generation) VALUES (1, 1) \
              ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1",
@@ -111,8 +117,9 @@ impl Store {
         rows.iter().map(advisory_row).collect()
     }
 
-    /// How many times advisories have changed: any new advisory or version raises it, in the
-    /// same transaction. Caches of the published advisories compare it to know they are stale.
+    /// How many times advisories, or the participants of cases, have changed: every new
+    /// advisory, version or participant raises it, in the same transaction. Caches of the
+    /// published advisories and of who may read them compare it to know they are stale.
     pub async fn advisory_catalog_generation(&self) -> Result<i64> {
         let generation: Option<i64> =
             sqlx::query_scalar("SELECT generation FROM advisory_catalog WHERE id = 1")

@@ -146,7 +146,7 @@ impl WriteTx {
         .bind(ts(p.joined_at))
         .execute(self.conn())
         .await?;
-        Ok(())
+        self.advisory_catalog_changed().await
     }
 
     /// Records a vendor's status for one vulnerability.

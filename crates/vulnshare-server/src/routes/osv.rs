@@ -77,7 +77,8 @@ async fn matching(
     targets: &[(Ecosystem, String, String)],
 ) -> AppResult<Vec<Vec<Advisory>>> {
     let catalog = service::advisory_catalog(state).await?;
-    let mut check = service::AdvisoryReadCheck::new(state, caller.0.as_ref().map(|c| &c.actor));
+    let mut check = service::AdvisoryReadCheck::new(state, caller.0.as_ref().map(|c| &c.actor))
+        .with_catalog(&catalog);
     let mut readable: HashMap<String, bool> = HashMap::new();
     let mut out = Vec::with_capacity(targets.len());
     for (eco, name, version) in targets {

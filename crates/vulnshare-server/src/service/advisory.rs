@@ -248,11 +248,13 @@ pub async fn list_advisories(
     }
 }
 
-/// Decides which advisories one caller may read, reading each advisory's case at most once.
+/// Decides which advisories one caller may read, reading each advisory's case at most once
+/// (and not at all for TLP:CLEAR, which everyone may read).
 pub struct AdvisoryReadCheck<'a> {
     state: &'a AppState,
     actor: Option<&'a Actor>,
-    cases: std::collections::HashMap<String, vulnshare_core::case::Case>,
+    catalog: Option<&'a super::AdvisoryCatalog>,
+    cases: std::collections::HashMap<String, std::sync::Arc<vulnshare_core::case::Case>>,
 }
 
 impl<'a> AdvisoryReadCheck<'a> {
@@ -261,8 +263,15 @@ impl<'a> AdvisoryReadCheck<'a> {
         AdvisoryReadCheck {
             state,
             actor,
+            catalog: None,
             cases: std::collections::HashMap::new(),
         }
+    }
+
+    /// The same check, taking cases from `catalog`'s copies where it has them.
+    pub fn with_catalog(mut self, catalog: &'a super::AdvisoryCatalog) -> AdvisoryReadCheck<'a> {
+        self.catalog = Some(catalog);
+        self
     }
 
     /// Whether the caller may read `a`, by the same rules as [`read_advisory`].
@@ -270,8 +279,15 @@ impl<'a> AdvisoryReadCheck<'a> {
         if a.tlp != Tlp::Clear && self.actor.is_none() {
             return Ok(false);
         }
+        if a.tlp == Tlp::Clear {
+            // `can_read_advisory` lets anyone read TLP:CLEAR whatever the case says.
+            return Ok(true);
+        }
         if !self.cases.contains_key(&a.case_id) {
-            let case = self.state.store.case(&a.case_id).await?;
+            let case = match self.catalog {
+                Some(catalog) => catalog.case(self.state, &a.case_id).await?,
+                None => std::sync::Arc::new(self.state.store.case(&a.case_id).await?),
+            };
             self.cases.insert(a.case_id.clone(), case);
         }
         Ok(can_read_advisory(self.actor, a, &self.cases[&a.case_id]).is_ok())

@@ -4,14 +4,16 @@
 //! Reading and compiling them per request costs time in proportion to the whole catalog, so
 //! each node keeps one compiled copy and reloads it only when the store's advisory generation
 //! (raised in the transaction of every advisory change, on any node) differs from the copy's.
-//! Whether a caller may read a matched advisory is still decided per request, by the caller
-//! of [`AdvisoryCatalog::matching`].
+//! Whether a caller may read a matched advisory is still decided per request
+//! ([`super::AdvisoryReadCheck`]); the cases it needs for that are kept with the copy, read on
+//! first use, since a change of a case's participants raises the generation too.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 use vulnshare_core::advisory::{Advisory, AdvisoryState};
+use vulnshare_core::case::Case;
 use vulnshare_core::exposure::AdvisoryIndex;
 use vulnshare_core::package::Ecosystem;
 
@@ -25,6 +27,7 @@ pub struct AdvisoryCatalog {
     advisories: Vec<Advisory>,
     by_id: HashMap<String, usize>,
     index: AdvisoryIndex,
+    cases: std::sync::Mutex<HashMap<String, Arc<Case>>>,
 }
 
 impl AdvisoryCatalog {
@@ -48,7 +51,24 @@ impl AdvisoryCatalog {
             advisories,
             by_id,
             index,
+            cases: std::sync::Mutex::default(),
         }
+    }
+
+    /// The case `id`, as read since this copy's generation was current.
+    pub async fn case(&self, state: &AppState, id: &str) -> AppResult<Arc<Case>> {
+        if let Some(case) = self.cases_locked().get(id) {
+            return Ok(case.clone());
+        }
+        let case = Arc::new(state.store.case(id).await?);
+        self.cases_locked().insert(id.to_owned(), case.clone());
+        Ok(case)
+    }
+
+    fn cases_locked(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Case>>> {
+        self.cases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Every published advisory, ordered by id.
