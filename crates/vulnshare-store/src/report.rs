@@ -123,19 +123,22 @@ impl WriteTx {
         .bind(ts(now))
         .execute(self.conn())
         .await?;
-        self.index_report(&r.id, content).await?;
+        self.index_report(&r.id, content, true).await?;
         Ok(r)
     }
 
-    async fn index_report(&mut self, id: &str, content: &ReportContent) -> Result<()> {
-        sqlx::query("DELETE FROM report_aliases WHERE report_id = $1")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM report_packages WHERE report_id = $1")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
+    /// Writes the aliases and packages a report is found by; `new`: it has none yet.
+    async fn index_report(&mut self, id: &str, content: &ReportContent, new: bool) -> Result<()> {
+        if !new {
+            sqlx::query("DELETE FROM report_aliases WHERE report_id = $1")
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+            sqlx::query("DELETE FROM report_packages WHERE report_id = $1")
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+        }
         for alias in &content.aliases {
             sqlx::query("INSERT INTO report_aliases (report_id, alias) VALUES ($1, $2)")
                 .bind(id)
@@ -187,7 +190,7 @@ impl WriteTx {
         .bind(id)
         .execute(self.conn())
         .await?;
-        self.index_report(id, content).await
+        self.index_report(id, content, false).await
     }
 
     /// Records a state change (with the details some states carry).

@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 use serde_json::json;
+use vulnshare_core::awareness::UpstreamNotification;
 use vulnshare_core::compliance::{FulfillingEvent, fulfilled_by, missing_content};
 use vulnshare_core::obligation::{
     AwarenessProof, NewObligation, Obligation, ObligationStatus, ThirdPartyReport, TriggerEvent,
@@ -15,7 +16,7 @@ use vulnshare_core::organization::{Membership, Organization};
 use vulnshare_core::policy::Actor;
 use vulnshare_core::regime::{Party, Regime, ReportFacts, Trigger};
 use vulnshare_core::report::{ExploitationStatus, Report, ReportKind};
-use vulnshare_store::{VulnerabilityKeys, WriteTx};
+use vulnshare_store::{CorrelatedReport, VulnerabilityKeys, WriteTx};
 
 use super::audit_event_by;
 use super::regime::regimes_for;
@@ -205,16 +206,25 @@ pub(crate) async fn on_report_submitted(
     // Duties the member already has about this vulnerability (from an upstream notification
     // it recorded) are not created twice: this report fulfils those instead.
     let keys = VulnerabilityKeys::of_report(report);
+    // Read once: nothing below changes which reports or notifications match.
+    let (notifications, others) = if keys.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            tx.upstream_notifications_matching(&keys).await?,
+            tx.reports_matching_of_others(&keys, &org.id).await?,
+        )
+    };
     let mut subjects = Vec::new();
     let mut existing = Vec::new();
-    if !keys.is_empty() {
-        for n in tx.upstream_notifications_matching(&keys).await? {
+    {
+        for n in &notifications {
             if n.organization_id == org.id {
                 for rec in tx.obligations_about(&org.id, &n.id).await? {
                     let terms = rec.obligation.terms;
                     existing.push((terms.regime_id, terms.rule_id));
                 }
-                subjects.push(n.id);
+                subjects.push(n.id.clone());
             }
         }
     }
@@ -227,11 +237,11 @@ pub(crate) async fn on_report_submitted(
     // Someone else reported it between this member's awareness and this report: that is the
     // evidence the member was late, measured to the other report.
     let aware_at = trigger.at;
-    check_against_earlier_reports(
+    breach_from_earliest(
         tx,
         &org.id,
         &report.id,
-        &keys,
+        &others,
         AwarenessProof::MemberAwareAt { at: aware_at },
         Some(received_at),
         received_at,
@@ -260,7 +270,7 @@ pub(crate) async fn on_report_submitted(
             }
         }
     }
-    correlate(tx, report, received_at, who).await
+    correlate(tx, report, &others, &notifications, received_at, who).await
 }
 
 /// A third party's report (`report`, received at `received_at`) of a vulnerability that other
@@ -269,22 +279,17 @@ pub(crate) async fn on_report_submitted(
 async fn correlate(
     tx: &mut WriteTx,
     report: &Report,
+    others: &[CorrelatedReport],
+    notifications: &[UpstreamNotification],
     received_at: Timestamp,
     who: By<'_>,
 ) -> AppResult<()> {
-    let keys = VulnerabilityKeys::of_report(report);
-    if keys.is_empty() {
-        return Ok(());
-    }
     let third = ThirdPartyReport {
         report_id: report.id.clone(),
         org: report.reporter_org_id.clone(),
         received_at,
     };
-    for other in tx
-        .reports_matching_of_others(&keys, &report.reporter_org_id)
-        .await?
-    {
+    for other in others {
         let Some(aware) = other.aware_at else {
             continue;
         };
@@ -303,7 +308,7 @@ async fn correlate(
         )
         .await?;
     }
-    for n in tx.upstream_notifications_matching(&keys).await? {
+    for n in notifications {
         if n.organization_id == report.reporter_org_id || n.aware_at() >= received_at {
             continue;
         }
@@ -414,8 +419,25 @@ pub(super) async fn check_against_earlier_reports(
     if keys.is_empty() {
         return Ok(());
     }
+    let others = tx.reports_matching_of_others(keys, org_id).await?;
+    breach_from_earliest(tx, org_id, subject, &others, proof, before, now, who).await
+}
+
+/// Records `org_id`'s breach about `subject` against the earliest of `others` received after
+/// the member knew (`proof`) and before `before`, if any.
+#[allow(clippy::too_many_arguments)]
+async fn breach_from_earliest(
+    tx: &mut WriteTx,
+    org_id: &str,
+    subject: &str,
+    others: &[CorrelatedReport],
+    proof: AwarenessProof,
+    before: Option<Timestamp>,
+    now: Timestamp,
+    who: By<'_>,
+) -> AppResult<()> {
     let mut earliest: Option<ThirdPartyReport> = None;
-    for r in tx.reports_matching_of_others(keys, org_id).await? {
+    for r in others {
         let Some(received) = r.received_at else {
             continue;
         };
