@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark with wrk (Debian package `wrk`) on loopback, release build: report submission
-# (POST /api/v1/reports?submit=true) and OSV queries (POST /osv/v1/query, with a token, one
-# matching TLP:AMBER advisory) on SQLite, on PostgreSQL with one node and with two nodes (one
+# (POST /api/v1/reports?submit=true) and OSV queries (POST /osv/v1/query for log4j-core 2.14.1,
+# with a token, which matches the demo's TLP:CLEAR advisory and the TLP:AMBER one published
+# here, and anonymously, as osv.dev clients such as pip-audit ask, which matches the CLEAR one) on SQLite, on PostgreSQL with one node and with two nodes (one
 # wrk per node, throughputs added, the worse node's latencies shown).
 #
 # Usage: bench/load/run.sh [DURATION_S] [CONNECTIONS] [CONFIGS]
@@ -55,11 +56,11 @@ publish() { # base url
 }
 
 # Runs one wrk per port at once; prints "rps p50_ms p99_ms non2xx".
-load() { # script port...
+load() { # script port...   (env AS: the token to send; empty for an anonymous caller)
   local script=$1; shift
   local per=$((CONNECTIONS / $#))
   for port in "$@"; do
-    TOKEN=$TOKEN wrk -t1 -c"$per" -d"${DURATION}s" --latency -s "bench/load/$script" \
+    TOKEN=$AS wrk -t1 -c"$per" -d"${DURATION}s" --latency -s "bench/load/$script" \
       "http://127.0.0.1:$port" >"$WORK/wrk-$script-$port.txt" &
   done
   wait # (runs in a subshell: only this call's wrk processes)
@@ -84,8 +85,8 @@ print(f"{rps:.0f} {p50:.1f} {p99:.1f} {bad}")
 EOF
 }
 
-echo "| store | nodes | submissions/s | p50 ms | p99 ms | errors | OSV queries/s | p50 ms | p99 ms | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| store | nodes | submissions/s | p50 ms | p99 ms | errors | OSV queries/s (token) | p50 ms | p99 ms | errors | OSV queries/s (anonymous) | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for config in $CONFIGS; do
   case $config in
     sqlite) start 18501 --demo --data-dir "$WORK/sqlite"; PORTS=(18501) ;;
@@ -99,9 +100,10 @@ for config in $CONFIGS; do
   esac
   TOKEN=$(grep -m1 'demo account: Alibaba Cloud' "$WORK/server-${PORTS[0]}.log" | awk '{print $NF}')
   publish "http://127.0.0.1:${PORTS[0]}"
-  read -r s_rps s_p50 s_p99 s_bad < <(load submit.lua "${PORTS[@]}")
-  read -r o_rps o_p50 o_p99 o_bad < <(load osv.lua "${PORTS[@]}")
-  echo "| ${config%[12]} | ${#PORTS[@]} | $s_rps | $s_p50 | $s_p99 | $s_bad | $o_rps | $o_p50 | $o_p99 | $o_bad |"
+  read -r s_rps s_p50 s_p99 s_bad < <(AS=$TOKEN load submit.lua "${PORTS[@]}")
+  read -r o_rps o_p50 o_p99 o_bad < <(AS=$TOKEN load osv.lua "${PORTS[@]}")
+  read -r a_rps a_p50 a_p99 a_bad < <(AS="" load osv.lua "${PORTS[@]}")
+  echo "| ${config%[12]} | ${#PORTS[@]} | $s_rps | $s_p50 | $s_p99 | $s_bad | $o_rps | $o_p50 | $o_p99 | $o_bad | $a_rps | $a_p50 | $a_p99 | $a_bad |"
   stop_all
   if [ "$config" != sqlite ]; then
     psql -q -h 127.0.0.1 -U postgres -d test -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"
