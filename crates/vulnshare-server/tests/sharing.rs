@@ -366,3 +366,29 @@ async fn uploaded_sboms_export_as_cyclonedx_and_spdx_with_the_same_packages() {
     })
     .await;
 }
+
+/// A large SBOM is stored whole and in order (its components go in several multi-row inserts).
+#[tokio::test]
+async fn a_large_sbom_is_stored_whole_and_in_order() {
+    TestApp::each(|app| async move {
+        let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
+        let p = product(&app, &vendor, "Monolith").await;
+        let mut components: Vec<Value> = (0..1_234)
+            .map(|i| json!({"type": "library", "group": "com.example", "name": format!("lib-{i}"), "version": "1.0.0", "purl": format!("pkg:maven/com.example/lib-{i}@1.0.0")}))
+            .collect();
+        components.push(cyclonedx("2.14.1")["components"][0].clone());
+        let body = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components});
+        let (s, up) = app.call("POST", &format!("/api/v1/products/{p}/sboms?version=1.0"), Some(&vendor.token), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{up}");
+        assert_eq!(up["sbom"]["component_count"], 1_235);
+        let sbom_id = up["sbom"]["id"].as_str().unwrap();
+        let (_, stored) = app.call("GET", &format!("/api/v1/products/{p}/sboms/{sbom_id}"), Some(&vendor.token), None).await;
+        let names: Vec<&str> = stored["components"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), 1_235);
+        assert_eq!(names[0], "com.example:lib-0");
+        assert_eq!(names[1_233], "com.example:lib-1233");
+        assert_eq!(names[1_234], "org.apache.logging.log4j:log4j-core");
+        assert_eq!(app.count("sbom_components").await, 1_235);
+    })
+    .await;
+}

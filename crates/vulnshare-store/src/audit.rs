@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::audit::{AuditEntry, AuditEvent, ChainBreak, ChainVerifier};
 
-use crate::codec::{from_ts, ts};
+use crate::codec::{from_ts, insert_rows_sql, ts};
 use crate::{Result, Store};
 
 /// Rows per multi-row insert: 10 parameters each, far below either engine's limit.
@@ -17,28 +17,11 @@ pub(crate) async fn insert_all(
     entries: &[AuditEntry],
 ) -> Result<()> {
     for chunk in entries.chunks(INSERT_CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, details, prev_hash, hash) VALUES ",
+        let sql = insert_rows_sql(
+            "audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, details, prev_hash, hash)",
+            chunk.len(),
+            10,
         );
-        for i in 0..chunk.len() {
-            let b = i * 10;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
-        }
         let mut query = sqlx::query(&sql);
         for e in chunk {
             query = query

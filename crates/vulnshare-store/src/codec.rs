@@ -34,6 +34,28 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// A new random identifier with a readable prefix, e.g. `org_…`.
+/// `INSERT INTO {table_and_columns} VALUES ($1, …, $n), (…)…` for `rows` rows of `columns`
+/// values each, numbered row by row. Callers keep `rows × columns` well under both engines'
+/// parameter limits (SQLite 32,766; PostgreSQL 65,535).
+pub(crate) fn insert_rows_sql(table_and_columns: &str, rows: usize, columns: usize) -> String {
+    let mut sql = format!("INSERT INTO {table_and_columns} VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
@@ -55,4 +77,19 @@ where
         .map(decode)
         .transpose()?
         .ok_or(StoreError::NotFound(what))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn insert_rows_are_numbered_row_by_row() {
+        assert_eq!(
+            super::insert_rows_sql("t (a, b)", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            super::insert_rows_sql("t (a)", 1, 1),
+            "INSERT INTO t (a) VALUES ($1)"
+        );
+    }
 }

@@ -6,8 +6,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::package::Ecosystem;
 
-use crate::codec::{from_ts, new_id, ts};
+use crate::codec::{from_ts, insert_rows_sql, new_id, ts};
 use crate::{Result, Store, StoreError, WriteTx};
+
+/// Rows per multi-row insert of SBOM components (6 parameters each).
+const COMPONENTS_PER_INSERT: usize = 500;
 
 /// One component of an uploaded SBOM, in vulnshare's package terms.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -90,16 +93,25 @@ impl WriteTx {
         .bind(ts(record.uploaded_at))
         .execute(self.conn())
         .await?;
-        for c in components {
-            sqlx::query("INSERT INTO sbom_components (sbom_id, position, ecosystem, name, version, purl) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&record.id)
-                .bind(c.position)
-                .bind(c.ecosystem.as_str())
-                .bind(&c.name)
-                .bind(&c.version)
-                .bind(c.purl.as_deref())
-                .execute(self.conn())
-                .await?;
+        // Many rows per statement: an SBOM of thousands of components is a handful of round
+        // trips, not thousands, while the transaction holds the audit chain's head.
+        for chunk in components.chunks(COMPONENTS_PER_INSERT) {
+            let sql = insert_rows_sql(
+                "sbom_components (sbom_id, position, ecosystem, name, version, purl)",
+                chunk.len(),
+                6,
+            );
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query
+                    .bind(&record.id)
+                    .bind(c.position)
+                    .bind(c.ecosystem.as_str())
+                    .bind(&c.name)
+                    .bind(&c.version)
+                    .bind(c.purl.as_deref());
+            }
+            query.execute(self.conn()).await?;
         }
         Ok(())
     }

@@ -170,3 +170,45 @@ async fn unsupported_urls_are_refused_clearly() {
     let err = Store::connect("mysql://localhost/db").await.unwrap_err();
     assert!(err.to_string().contains("not supported"), "{err}");
 }
+
+/// One transaction that appends many entries (written in several multi-row inserts at commit)
+/// leaves one linear chain that verifies; a rolled-back one leaves none of its entries.
+#[tokio::test]
+async fn many_entries_in_one_transaction_chain_in_order() {
+    for db in test_databases().await {
+        let store = db.store().await;
+        seed(&store, 2).await;
+        let now = Timestamp::from_second(1_700_100_000).unwrap();
+        let event = |i: usize| AuditEvent {
+            actor_user_id: None,
+            actor_org_id: None,
+            action: "test.bulk".into(),
+            object_type: "test".into(),
+            object_id: format!("o{i}"),
+            details: format!("{{\"i\":{i}}}"),
+        };
+        let mut tx = store.begin_write().await.unwrap();
+        let mut seqs = Vec::new();
+        for i in 0..150 {
+            seqs.push(tx.audit(now, event(i)).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(seqs, (3..153).collect::<Vec<i64>>(), "{}", db.backend);
+        let mut tx = store.begin_write().await.unwrap();
+        tx.audit(now, event(999)).await.unwrap();
+        tx.rollback().await.unwrap();
+        let v = store.verify_audit().await.unwrap();
+        assert_eq!(v.error, None, "{}", db.backend);
+        assert_eq!((v.entries, v.head_seq), (152, 152), "{}", db.backend);
+        let entries = store.audit_entries(2, 200, None).await.unwrap();
+        assert_eq!(entries.len(), 150);
+        assert!(
+            entries
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.event.object_id == format!("o{i}"))
+        );
+        store.close().await;
+        db.drop().await;
+    }
+}
