@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{TestApp, log4shell_report};
+use common::TestApp;
 use serde_json::json;
 use vulnshare_core::organization::OrganizationKind;
 use vulnshare_core::user::Role;
@@ -117,17 +117,7 @@ async fn email_subscriptions_are_delivered_through_smtp() {
 
             let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
             let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
-            let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
-            let id = filed["report"]["id"].as_str().unwrap().to_owned();
-            for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
-                app.call("POST", &format!("/api/v1/reports/{id}/transitions"), Some(who), Some(json!({"to": to}))).await;
-            }
-            let (_, case) = app.call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": "t", "report_ids": [id]}))).await;
-            let case_id = case["case"]["id"].as_str().unwrap();
-            let (_, p) = app
-                .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "CLEAR", "summary": "Log4Shell mail test", "remediation": "upgrade"})))
-                .await;
-            let advisory_id = p["advisory"]["id"].as_str().unwrap().to_owned();
+            let (_, advisory_id) = app.publish_log4shell(&vendor, &analyst, "CLEAR", "Log4Shell mail test").await;
             let report = deliver_due(&app.state).await.unwrap();
             assert_eq!(report.delivered, 1, "{report:?}");
             let mut seen = String::new();

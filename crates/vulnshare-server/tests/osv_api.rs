@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, log4shell_report};
+use common::TestApp;
 use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
 use pgp::types::KeyDetails;
 use serde_json::json;
@@ -18,20 +18,7 @@ async fn osv_queries_find_published_advisories_and_respect_tlp() {
         let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
         let publish = |tlp: &'static str| {
             let (app, vendor, analyst) = (&app, &vendor, &analyst);
-            async move {
-                let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
-                let id = filed["report"]["id"].as_str().unwrap().to_owned();
-                for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
-                    app.call("POST", &format!("/api/v1/reports/{id}/transitions"), Some(who), Some(json!({"to": to}))).await;
-                }
-                let (_, case) = app.call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": tlp, "report_ids": [id]}))).await;
-                let case_id = case["case"]["id"].as_str().unwrap();
-                let (s, p) = app
-                    .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": tlp, "summary": tlp, "remediation": "upgrade"})))
-                    .await;
-                assert_eq!(s, StatusCode::CREATED, "{p}");
-                p["advisory"]["id"].as_str().unwrap().to_owned()
-            }
+            async move { app.publish_log4shell(vendor, analyst, tlp, tlp).await.1 }
         };
         let public = publish("CLEAR").await;
         let amber = publish("AMBER").await;
@@ -162,18 +149,7 @@ async fn many_newer_hidden_advisories_do_not_hide_an_older_readable_one() {
     TestApp::each(|app| async move {
         let vendor = app.member("Vendor", OrganizationKind::Provider, &[Role::Member]).await;
         let analyst = app.member("Platform", OrganizationKind::Coordinator, &[Role::Analyst]).await;
-        let (_, filed) = app.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
-        let id = filed["report"]["id"].as_str().unwrap().to_owned();
-        for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
-            app.call("POST", &format!("/api/v1/reports/{id}/transitions"), Some(who), Some(json!({"to": to}))).await;
-        }
-        let (_, case) = app.call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": "t", "report_ids": [id]}))).await;
-        let case_id = case["case"]["id"].as_str().unwrap();
-        let (s, p) = app
-            .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "CLEAR", "summary": "s", "remediation": "upgrade"})))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        let public = p["advisory"]["id"].as_str().unwrap().to_owned();
+        let (_, public) = app.publish_log4shell(&vendor, &analyst, "CLEAR", "t").await;
         let original = app.store.advisory(&public).await.unwrap();
         let mut tx = app.store.begin_write().await.unwrap();
         for i in 0..2100 {
@@ -217,20 +193,7 @@ async fn a_nodes_compiled_catalog_follows_advisory_changes_made_on_another_node(
         assert_eq!((s, r.clone()), (StatusCode::OK, json!({})), "nothing is published yet");
 
         // Published through the other node.
-        let (_, filed) = other_node.call("POST", "/api/v1/reports?submit=true", Some(&vendor.token), Some(log4shell_report())).await;
-        let report_id = filed["report"]["id"].as_str().unwrap();
-        for (who, to) in [(&analyst.token, "triaged"), (&analyst.token, "coordinating"), (&vendor.token, "fix_available")] {
-            other_node.call("POST", &format!("/api/v1/reports/{report_id}/transitions"), Some(who), Some(json!({"to": to}))).await;
-        }
-        let (_, case) = other_node
-            .call("POST", "/api/v1/cases", Some(&analyst.token), Some(json!({"title": "Log4Shell", "report_ids": [report_id]})))
-            .await;
-        let case_id = case["case"]["id"].as_str().unwrap();
-        let (s, p) = other_node
-            .call("POST", &format!("/api/v1/cases/{case_id}/advisory"), Some(&analyst.token), Some(json!({"tlp": "CLEAR", "summary": "Log4Shell", "remediation": "upgrade"})))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
-        let id = p["advisory"]["id"].as_str().unwrap().to_owned();
+        let (case_id, id) = other_node.publish_log4shell(&vendor, &analyst, "CLEAR", "Log4Shell").await;
         let (_, r) = app.call("POST", "/osv/v1/query", None, Some(q.clone())).await;
         assert_eq!(ids(r), [id.as_str()], "the first node sees the other node's publication");
 

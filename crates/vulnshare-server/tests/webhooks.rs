@@ -159,46 +159,8 @@ async fn public_advisories_reach_every_matching_subscriber_inbox() {
             json!({"channel": "inbox", "filter": {"cwe": "CWE-917", "min_severity": "critical"}}),
         )
         .await;
-        let (_, filed) = app
-            .call(
-                "POST",
-                "/api/v1/reports?submit=true",
-                Some(&vendor.token),
-                Some(log4shell_report()),
-            )
+        app.publish_log4shell(&vendor, &analyst, "CLEAR", "public")
             .await;
-        let id = filed["report"]["id"].as_str().unwrap().to_owned();
-        for (who, to) in [
-            (&analyst.token, "triaged"),
-            (&analyst.token, "coordinating"),
-            (&vendor.token, "fix_available"),
-        ] {
-            app.call(
-                "POST",
-                &format!("/api/v1/reports/{id}/transitions"),
-                Some(who),
-                Some(json!({"to": to})),
-            )
-            .await;
-        }
-        let (_, case) = app
-            .call(
-                "POST",
-                "/api/v1/cases",
-                Some(&analyst.token),
-                Some(json!({"title": "t", "report_ids": [id]})),
-            )
-            .await;
-        let case_id = case["case"]["id"].as_str().unwrap();
-        let (s, p) = app
-            .call(
-                "POST",
-                &format!("/api/v1/cases/{case_id}/advisory"),
-                Some(&analyst.token),
-                Some(json!({"tlp": "CLEAR", "summary": "public", "remediation": "upgrade"})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{p}");
         let (_, notes) = app
             .call("GET", "/api/v1/notifications", Some(&watcher.token), None)
             .await;

@@ -195,6 +195,68 @@ impl TestApp {
         .secret
     }
 
+    /// The usual way to a published advisory: `vendor` files the Log4Shell report, `analyst`
+    /// triages it, the vendor marks a fix available, the analyst opens a case (`title`) and
+    /// publishes its advisory at `tlp` with a remediation. Returns (case id, advisory id).
+    pub async fn publish_log4shell(
+        &self,
+        vendor: &Member,
+        analyst: &Member,
+        tlp: &str,
+        title: &str,
+    ) -> (String, String) {
+        let (_, filed) = self
+            .call(
+                "POST",
+                "/api/v1/reports?submit=true",
+                Some(&vendor.token),
+                Some(log4shell_report()),
+            )
+            .await;
+        let id = filed["report"]["id"]
+            .as_str()
+            .expect("the report is filed")
+            .to_owned();
+        for (who, to) in [
+            (&analyst.token, "triaged"),
+            (&analyst.token, "coordinating"),
+            (&vendor.token, "fix_available"),
+        ] {
+            let (s, t) = self
+                .call(
+                    "POST",
+                    &format!("/api/v1/reports/{id}/transitions"),
+                    Some(who),
+                    Some(serde_json::json!({"to": to})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{to}: {t}");
+        }
+        let (_, case) = self
+            .call(
+                "POST",
+                "/api/v1/cases",
+                Some(&analyst.token),
+                Some(serde_json::json!({"title": title, "report_ids": [id]})),
+            )
+            .await;
+        let case_id = case["case"]["id"]
+            .as_str()
+            .expect("the case is opened")
+            .to_owned();
+        let body = serde_json::json!({"tlp": tlp, "summary": title, "remediation": "upgrade"});
+        let (s, p) = self
+            .call(
+                "POST",
+                &format!("/api/v1/cases/{case_id}/advisory"),
+                Some(&analyst.token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        (case_id, p["advisory"]["id"].as_str().unwrap().to_owned())
+    }
+
     pub fn clock_now(&self) -> Timestamp {
         use vulnshare_server::Clock;
         self.clock.now()
