@@ -213,22 +213,49 @@ impl Store {
     /// Starts a write transaction. The audit head is locked first, which serialises writers
     /// on both engines and keeps the audit chain linear.
     pub async fn begin_write(&self) -> Result<WriteTx> {
-        let mut tx = self.pool.begin().await?;
-        let row: (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *tx)
-                .await?;
-        Ok(WriteTx {
-            tx,
-            head_seq: row.0,
-            head_hash: row.1,
-            pending: Vec::new(),
+        self.begin_write_unlocked().await?.lock().await
+    }
+
+    /// Starts a write transaction that does not take the audit chain's head yet, for inserting
+    /// rows that no other writer can touch (an SBOM and its components, under a new id) before
+    /// [`UnlockedWriteTx::lock`] serialises it with every other writer. Its rows commit only
+    /// through the locked transaction, with their audit entry.
+    pub async fn begin_write_unlocked(&self) -> Result<UnlockedWriteTx> {
+        Ok(UnlockedWriteTx {
+            tx: self.pool.begin().await?,
         })
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A write transaction that has not taken the audit chain's head yet
+/// ([`Store::begin_write_unlocked`]).
+pub struct UnlockedWriteTx {
+    tx: Transaction<'static, Any>,
+}
+
+impl UnlockedWriteTx {
+    /// Takes the audit chain's head (waiting for any other writer to commit), which serialises
+    /// writers on both engines and keeps the audit chain linear.
+    pub async fn lock(mut self) -> Result<WriteTx> {
+        let row: (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok(WriteTx {
+            tx: self.tx,
+            head_seq: row.0,
+            head_hash: row.1,
+            pending: Vec::new(),
+        })
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
     }
 }
 

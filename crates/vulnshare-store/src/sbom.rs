@@ -71,8 +71,9 @@ pub struct ExposureRecord {
     pub created_at: Timestamp,
 }
 
-impl WriteTx {
-    /// Stores an SBOM and its (package-identified) components.
+impl crate::UnlockedWriteTx {
+    /// Stores an SBOM and its (package-identified) components: new rows under a new id, so
+    /// this needs no audit head yet; the upload's audit entry follows once it is locked.
     pub async fn save_sbom(
         &mut self,
         record: &SbomRecord,
@@ -115,7 +116,9 @@ impl WriteTx {
         }
         Ok(())
     }
+}
 
+impl WriteTx {
     /// Records an exposure; returns false when it was already known (so notifications go out
     /// once per exposure).
     pub async fn add_exposure(&mut self, e: &ExposureRecord, position: i64) -> Result<bool> {

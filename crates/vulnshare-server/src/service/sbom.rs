@@ -86,8 +86,16 @@ pub async fn upload(
         uploaded_at: now,
     };
 
+    // The components are written before the audit chain's head is taken, so other writers do
+    // not wait for thousands of rows; the matching comes after it is taken: an advisory
+    // published meanwhile has either committed (and is in the catalog read now) or is still
+    // waiting for the head and matches this SBOM itself once this commits.
+    let mut unlocked = state.store.begin_write_unlocked().await?;
+    unlocked
+        .save_sbom(&record, &components, &actor.user_id)
+        .await?;
+    let mut tx = unlocked.lock().await?;
     let catalog = super::advisory_catalog(state).await?;
-    let index = catalog.index();
     let refs: Vec<ComponentRef<'_>> = components
         .iter()
         .map(|c| ComponentRef {
@@ -96,10 +104,8 @@ pub async fn upload(
             version: &c.version,
         })
         .collect();
-    let matches = index.match_components(&refs);
+    let matches = catalog.index().match_components(&refs);
 
-    let mut tx = state.store.begin_write().await?;
-    tx.save_sbom(&record, &components, &actor.user_id).await?;
     tx.audit(now, audit_event(Some(actor), "sbom.upload", "sbom", &record.id, json!({"product_id": product.id, "version": record.product_version, "components": components.len()})))
         .await?;
     let mut exposures = Vec::new();
