@@ -78,6 +78,11 @@ pub struct ScanArgs {
     /// Also write a CycloneDX 1.6 JSON SBOM to FILE.
     #[arg(long, value_name = "FILE")]
     pub cyclonedx: Option<PathBuf>,
+    /// Include each jar's SHA-256 and SHA-1 in --json output (always computed for
+    /// --cyclonedx and --upload, whose SBOM carries them; otherwise skipped, as hashing every
+    /// identified jar costs more than the rest of the scan).
+    #[arg(long)]
+    pub hashes: bool,
     /// Also write a SARIF 2.1.0 log to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
@@ -167,6 +172,7 @@ fn run_blocking(args: ScanArgs) -> Result<ExitCode> {
         excludes: args.exclude.clone(),
         follow_symlinks: args.follow_symlinks,
         threads: args.threads,
+        hashes: args.hashes || args.cyclonedx.is_some() || args.upload.is_some(),
         progress: Some(progress.clone()),
     };
     let done = Arc::new(AtomicBool::new(false));
