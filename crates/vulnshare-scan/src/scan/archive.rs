@@ -101,23 +101,16 @@ fn chain_key<B: ZipBytes + ?Sized>(data: &B) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// SHA-256 and SHA-1 of a container, hex, in one pass: each 64 KiB chunk is fed to both
+/// SHA-256 and SHA-1 of a container, hex, in one pass: each 64 KiB piece is fed to both
 /// hashers while it is still in the CPU cache, instead of streaming the whole archive twice.
+/// A file cut short while it is read hashes what could be read.
 pub fn container_hashes<B: ZipBytes + ?Sized>(data: &B) -> (String, String) {
-    const CHUNK: u64 = 64 * 1024;
     let mut sha256 = sha2::Sha256::new();
     let mut sha1 = sha1::Sha1::new();
-    let mut offset = 0;
-    while offset < data.len() {
-        let len = CHUNK.min(data.len() - offset);
-        // A file cut short while it is read hashes what could be read.
-        let Some(chunk) = data.bytes_at(offset, len) else {
-            break;
-        };
-        sha256.update(&chunk);
-        sha1.update(&chunk);
-        offset += len;
-    }
+    data.for_each_piece(64 * 1024, &mut |piece| {
+        sha256.update(piece);
+        sha1.update(piece);
+    });
     (hex::encode(sha256.finalize()), hex::encode(sha1.finalize()))
 }
 

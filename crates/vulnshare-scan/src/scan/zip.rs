@@ -88,6 +88,21 @@ pub trait ZipBytes {
     /// The `len` bytes at `offset`, or `None` when the range lies outside the archive (or,
     /// for a file, cannot be read).
     fn bytes_at(&self, offset: u64, len: u64) -> Option<Cow<'_, [u8]>>;
+
+    /// Hands all the bytes to `f` in order, `piece` bytes at a time (the last piece may be
+    /// shorter); stops early, returning false, at a range that cannot be read.
+    fn for_each_piece(&self, piece: u64, f: &mut dyn FnMut(&[u8])) -> bool {
+        let mut offset = 0;
+        while offset < self.len() {
+            let len = piece.min(self.len() - offset);
+            let Some(bytes) = self.bytes_at(offset, len) else {
+                return false;
+            };
+            f(&bytes);
+            offset += len;
+        }
+        true
+    }
 }
 
 impl ZipBytes for [u8] {
@@ -130,6 +145,22 @@ impl FileBytes {
 impl ZipBytes for FileBytes {
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn for_each_piece(&self, piece: u64, f: &mut dyn FnMut(&[u8])) -> bool {
+        // One buffer for the whole file: a fresh zeroed one per piece cost as much as the read.
+        let mut buffer = vec![0u8; usize::try_from(piece.min(self.len)).unwrap_or(0)];
+        let mut offset = 0;
+        while offset < self.len {
+            let len = piece.min(self.len - offset) as usize;
+            if read_exact_at(&self.file, &mut buffer[..len], offset).is_err() {
+                return false;
+            }
+            self.read.set(self.read.get() + len as u64);
+            f(&buffer[..len]);
+            offset += len as u64;
+        }
+        true
     }
 
     fn bytes_at(&self, offset: u64, len: u64) -> Option<Cow<'_, [u8]>> {
@@ -565,6 +596,9 @@ mod tests {
                     );
                 }
             }
+            let mut pieces = Vec::new();
+            assert!(file.for_each_piece(4096, &mut |p| pieces.extend_from_slice(p)));
+            assert_eq!(pieces, bytes);
             let before = file.bytes_read();
             on_disk.read(&on_disk.entries[0], 512).unwrap();
             assert!(
