@@ -102,6 +102,9 @@ def main():
         fmt, path = spec.split(":", 1)
         try:
             said = said_vulnerable(fmt, path, files)
+        except FileNotFoundError:
+            print(f"| {tool} |" + " - |" * len(CVES) + " none: no output file (stopped or failed) |")
+            continue
         except (OSError, ValueError, KeyError) as e:
             print(f"| {tool} |" + " - |" * len(CVES) + f" no usable output ({type(e).__name__}) |")
             continue

@@ -68,6 +68,10 @@ pub struct ScanOptions {
     pub follow_symlinks: bool,
     /// Worker threads; 0 picks one per CPU.
     pub threads: usize,
+    /// Compute the SHA-256 and SHA-1 of every jar holding a component. Off by default: they
+    /// are what a CycloneDX SBOM carries, and hashing every byte of every identified jar cost
+    /// more than finding the components.
+    pub hashes: bool,
     /// Counters updated while scanning.
     pub progress: Option<Arc<Progress>>,
 }
@@ -83,14 +87,15 @@ pub fn scan_paths(
     Ok(report)
 }
 
-/// Scans one in-memory blob called `name` (a file's bytes), as if it were on disk.
+/// Scans one in-memory blob called `name` (a file's bytes), as if it were on disk, with the
+/// hashes of every jar holding a component.
 pub fn scan_bytes(
     name: &str,
     data: &[u8],
     limits: &Limits,
     advisories: Option<&AdvisoryDb>,
 ) -> ScanReport {
-    let mut unpacker = archive::Unpacker::new(limits, name);
+    let mut unpacker = archive::Unpacker::new(limits, name, true);
     unpacker.scan_blob(name, data, 0);
     let mut report = ScanReport {
         components: unpacker.components,

@@ -138,6 +138,27 @@ fn the_corpus_yields_findings_sbom_and_sarif() {
 }
 
 #[test]
+fn jar_hashes_are_computed_for_the_sbom_or_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let jar = write_log4j_core_2_14_1(dir.path());
+    let (expected, _) =
+        vulnshare_scan::scan::archive::container_hashes(&std::fs::read(&jar).unwrap()[..]);
+    let path = jar.to_str().unwrap();
+    let plain = json(&vulnshare(&["--json", path]));
+    assert!(plain["components"][0]["sha256"].is_null());
+    let hashed = json(&vulnshare(&["--json", "--hashes", path]));
+    assert_eq!(hashed["components"][0]["sha256"], expected.as_str());
+    assert_eq!(hashed["components"][0]["sha1"].as_str().unwrap().len(), 40);
+    let bom_path = dir.path().join("bom.json");
+    vulnshare(&["--cyclonedx", bom_path.to_str().unwrap(), path]);
+    let bom: Value = serde_json::from_slice(&std::fs::read(&bom_path).unwrap()).unwrap();
+    assert_eq!(
+        bom["components"][0]["hashes"][0]["content"],
+        expected.as_str()
+    );
+}
+
+#[test]
 fn exit_codes_follow_fail_on() {
     let dir = tempfile::tempdir().unwrap();
     let fixed = dir.path().join("fixed.jar");

@@ -3,10 +3,10 @@
 //!
 //! In a zip, `.class` entries are read only when their simple name is fingerprinted; every
 //! other entry has its first bytes inflated to look for a class (CAFEBABE whatever the name)
-//! or a nested archive. Each archive's SHA-256 is kept on a chain for the current path, so an
+//! or a nested archive. Each archive on the current path is linked to the one holding it, so an
 //! archive that contains itself (a quine) is caught instead of followed forever.
 
-use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use sha1::Digest as _;
 
@@ -19,7 +19,7 @@ use super::limits::{Limits, RATIO_FLOOR, ScanWarning, WarningKind};
 use super::report::{Component, ScanStats};
 use super::signature::{Cut, HEAD_LEN, Inflated, Signature, inflate, sniff};
 use super::tar;
-use super::zip::{ZipArchive, find_end_record};
+use super::zip::{FileBytes, ZipArchive, ZipBytes, find_end_record};
 
 /// Names that suggest a zip even without a signature at byte 0.
 const ZIP_EXTENSIONS: &[&str] = &[
@@ -32,34 +32,114 @@ pub fn has_zip_extension(name: &str) -> bool {
     ZIP_EXTENSIONS.iter().any(|e| lower.ends_with(e))
 }
 
+/// Extensions of text, markup and image files, which no class loader or archive tool reads as
+/// a class or an archive; entries named so are not inflated to look at their first bytes.
+/// (A class hidden under another name, such as an agent's `.classdata`, is still found.)
+const SETTLED_EXTENSIONS: &[&str] = &[
+    "txt",
+    "xml",
+    "properties",
+    "html",
+    "htm",
+    "css",
+    "json",
+    "yaml",
+    "yml",
+    "md",
+    "sql",
+    "xsd",
+    "dtd",
+    "xsl",
+    "xslt",
+    "tld",
+    "mf",
+    "sf",
+    "rsa",
+    "dsa",
+    "ec",
+    "png",
+    "gif",
+    "jpg",
+    "jpeg",
+    "svg",
+    "ico",
+    "list",
+];
+
+/// Whether an entry's name says what it is: one of [`SETTLED_EXTENSIONS`], or a service
+/// provider list under `META-INF/services/`.
+fn settled_by_name(name: &str, base: &str) -> bool {
+    if name.starts_with("META-INF/services/") {
+        return true;
+    }
+    base.rsplit_once('.').is_some_and(|(_, extension)| {
+        SETTLED_EXTENSIONS
+            .iter()
+            .any(|settled| extension.eq_ignore_ascii_case(settled))
+    })
+}
+
 /// An archive's identity on the nesting chain: SHA-256 over its length and its first and last
 /// 64 KiB (where the zip central directory lives). Hashing whole multi-GB archives at every
 /// level cost more than the rest of the scan; two different archives agreeing on length, head
 /// and tail would be needed for a false quine report.
-fn chain_key(data: &[u8]) -> [u8; 32] {
-    const EDGE: usize = 64 * 1024;
+fn chain_key<B: ZipBytes + ?Sized>(data: &B) -> [u8; 32] {
+    const EDGE: u64 = 64 * 1024;
+    let len = data.len();
     let mut hasher = sha2::Sha256::new();
-    hasher.update((data.len() as u64).to_le_bytes());
-    if data.len() <= 2 * EDGE {
-        hasher.update(data);
+    hasher.update(len.to_le_bytes());
+    let edges = if len <= 2 * EDGE {
+        [(0, len), (len, 0)]
     } else {
-        hasher.update(&data[..EDGE]);
-        hasher.update(&data[data.len() - EDGE..]);
+        [(0, EDGE), (len - EDGE, EDGE)]
+    };
+    for (offset, edge_len) in edges {
+        if let Some(bytes) = data.bytes_at(offset, edge_len) {
+            hasher.update(&bytes);
+        }
     }
     hasher.finalize().into()
 }
 
-/// SHA-256 and SHA-1 of a container, hex, in one pass: each 64 KiB chunk is fed to both
+/// SHA-256 and SHA-1 of a container, hex, in one pass: each 64 KiB piece is fed to both
 /// hashers while it is still in the CPU cache, instead of streaming the whole archive twice.
-pub fn container_hashes(data: &[u8]) -> (String, String) {
-    const CHUNK: usize = 64 * 1024;
+/// A file cut short while it is read hashes what could be read.
+pub fn container_hashes<B: ZipBytes + ?Sized>(data: &B) -> (String, String) {
     let mut sha256 = sha2::Sha256::new();
     let mut sha1 = sha1::Sha1::new();
-    for chunk in data.chunks(CHUNK) {
-        sha256.update(chunk);
-        sha1.update(chunk);
-    }
+    data.for_each_piece(64 * 1024, &mut |piece| {
+        sha256.update(piece);
+        sha1.update(piece);
+    });
     (hex::encode(sha256.finalize()), hex::encode(sha1.finalize()))
+}
+
+/// An archive on the path from the file on disk to the one being read, for the quine check.
+/// Its key is computed only when a nested archive has the same length, which a quine must:
+/// hashing every archive's edges up front cost a fifth of a scan.
+struct Link<'p> {
+    len: u64,
+    key: OnceCell<[u8; 32]>,
+    compute_key: &'p dyn Fn() -> [u8; 32],
+    parent: Option<&'p Link<'p>>,
+}
+
+impl Link<'_> {
+    fn key(&self) -> &[u8; 32] {
+        self.key.get_or_init(self.compute_key)
+    }
+
+    /// Whether `self` (the archive about to be opened) is one of its own ancestors.
+    fn is_own_ancestor(&self) -> bool {
+        let mut ancestor = self.parent;
+        while let Some(a) = ancestor {
+            if a.len == self.len && a.key() == self.key() {
+                return true;
+            }
+            ancestor = a.parent;
+        }
+        false
+    }
 }
 
 /// Unpacks one file on disk and everything nested in it.
@@ -67,8 +147,8 @@ pub fn container_hashes(data: &[u8]) -> (String, String) {
 pub struct Unpacker<'l> {
     limits: &'l Limits,
     file: String,
+    hashes: bool,
     budget: u64,
-    chain: Vec<[u8; 32]>,
     /// Components found.
     pub components: Vec<Component>,
     /// Warnings met.
@@ -87,13 +167,14 @@ enum EntryKind {
 }
 
 impl<'l> Unpacker<'l> {
-    /// An unpacker for the file at `file` (its display path).
-    pub fn new(limits: &'l Limits, file: &str) -> Unpacker<'l> {
+    /// An unpacker for the file at `file` (its display path); `hashes` asks for the SHA-256
+    /// and SHA-1 of every container holding a component.
+    pub fn new(limits: &'l Limits, file: &str, hashes: bool) -> Unpacker<'l> {
         Unpacker {
             limits,
             file: file.to_owned(),
+            hashes,
             budget: limits.max_total_bytes,
-            chain: Vec::new(),
             components: Vec::new(),
             warnings: Vec::new(),
             stats: ScanStats::default(),
@@ -110,32 +191,54 @@ impl<'l> Unpacker<'l> {
 
     /// Scans a blob found at `location` (the file itself at depth 0).
     pub fn scan_blob(&mut self, location: &str, data: &[u8], depth: usize) {
-        let head = &data[..data.len().min(HEAD_LEN)];
-        let signature = sniff(head);
-        let zip_at_end = || find_end_record(data).is_some();
-        match signature {
-            Signature::Zip => self.enter(location, data, depth, Self::scan_zip),
-            Signature::MaybePrefixedZip if zip_at_end() => {
-                self.enter(location, data, depth, Self::scan_zip)
-            }
-            Signature::Other if has_zip_extension(location) && zip_at_end() => {
-                self.enter(location, data, depth, Self::scan_zip)
-            }
-            Signature::Tar => self.enter(location, data, depth, Self::scan_tar),
-            s if s.is_stream() => self.enter(location, data, depth, |this, loc, data, depth| {
-                this.scan_stream(s, loc, data, depth)
-            }),
-            _ => {}
-        }
+        self.scan_nested(location, data, depth, None);
     }
 
-    /// Applies the depth and quine checks, then runs `scan` on the archive.
-    fn enter(
+    /// Scans a blob held by the archive `parent` (none for the file itself).
+    fn scan_nested(
         &mut self,
         location: &str,
         data: &[u8],
         depth: usize,
-        scan: impl FnOnce(&mut Self, &str, &[u8], usize),
+        parent: Option<&Link<'_>>,
+    ) {
+        let head = &data[..data.len().min(HEAD_LEN)];
+        let signature = sniff(head);
+        let zip_at_end = || find_end_record(data).is_some();
+        match signature {
+            Signature::Zip => self.enter(location, data, depth, parent, Self::scan_zip),
+            Signature::MaybePrefixedZip if zip_at_end() => {
+                self.enter(location, data, depth, parent, Self::scan_zip)
+            }
+            Signature::Other if has_zip_extension(location) && zip_at_end() => {
+                self.enter(location, data, depth, parent, Self::scan_zip)
+            }
+            Signature::Tar => self.enter(location, data, depth, parent, Self::scan_tar),
+            s if s.is_stream() => self.enter(
+                location,
+                data,
+                depth,
+                parent,
+                |this, loc, data, depth, link| this.scan_stream(s, loc, data, depth, link),
+            ),
+            _ => {}
+        }
+    }
+
+    /// Scans a zip file on disk (depth 0) by reading its central directory and only the
+    /// entries that matter.
+    pub fn scan_zip_file(&mut self, location: &str, file: &FileBytes) {
+        self.enter(location, file, 0, None, Self::scan_zip);
+    }
+
+    /// Applies the depth and quine checks, then runs `scan` on the archive.
+    fn enter<B: ZipBytes + ?Sized>(
+        &mut self,
+        location: &str,
+        data: &B,
+        depth: usize,
+        parent: Option<&Link<'_>>,
+        scan: impl FnOnce(&mut Self, &str, &B, usize, &Link<'_>),
     ) {
         if depth > self.limits.max_depth {
             self.warn(
@@ -148,8 +251,14 @@ impl<'l> Unpacker<'l> {
             );
             return;
         }
-        let hash = chain_key(data);
-        if self.chain.contains(&hash) {
+        let compute_key = || chain_key(data);
+        let link = Link {
+            len: data.len(),
+            key: OnceCell::new(),
+            compute_key: &compute_key,
+            parent,
+        };
+        if link.is_own_ancestor() {
             self.warn(
                 WarningKind::Quine,
                 location,
@@ -158,12 +267,17 @@ impl<'l> Unpacker<'l> {
             return;
         }
         self.stats.archives += 1;
-        self.chain.push(hash);
-        scan(self, location, data, depth);
-        self.chain.pop();
+        scan(self, location, data, depth, &link);
     }
 
-    fn scan_stream(&mut self, signature: Signature, location: &str, data: &[u8], depth: usize) {
+    fn scan_stream(
+        &mut self,
+        signature: Signature,
+        location: &str,
+        data: &[u8],
+        depth: usize,
+        link: &Link<'_>,
+    ) {
         let limit = self.limits.max_entry_bytes.min(self.budget);
         match inflate(signature, data, limit, self.limits.max_ratio) {
             Inflated::NotInteresting => {}
@@ -192,7 +306,7 @@ impl<'l> Unpacker<'l> {
                 }
                 if cut != Some(Cut::Ratio) {
                     // The stream layer is transparent in locations: app.tar.gz!/x.jar.
-                    self.scan_blob(location, &bytes, depth + 1);
+                    self.scan_nested(location, &bytes, depth + 1, Some(link));
                 }
             }
         }
@@ -213,6 +327,9 @@ impl<'l> Unpacker<'l> {
         }
         if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
             return Some(EntryKind::Manifest);
+        }
+        if settled_by_name(name, base) {
+            return Some(EntryKind::Skip);
         }
         None
     }
@@ -261,8 +378,17 @@ impl<'l> Unpacker<'l> {
         }
     }
 
-    fn scan_zip(&mut self, location: &str, data: &[u8], depth: usize) {
-        let zip = match ZipArchive::open(data, self.limits.max_entries) {
+    fn scan_zip<B: ZipBytes + ?Sized>(
+        &mut self,
+        location: &str,
+        data: &B,
+        depth: usize,
+        link: &Link<'_>,
+    ) {
+        let wanted = |name: &str| {
+            !name.ends_with('/') && !matches!(Self::classify_name(name), Some(EntryKind::Skip))
+        };
+        let zip = match ZipArchive::open_filtered(data, self.limits.max_entries, wanted) {
             Ok(zip) => zip,
             Err(e) => {
                 self.warn(WarningKind::Corrupt, location, e.to_string());
@@ -280,13 +406,8 @@ impl<'l> Unpacker<'l> {
             );
         }
         let mut facts = ContainerFacts::default();
-        for entry in zip
-            .entries
-            .iter()
-            .filter(|e| !e.is_dir() && e.uncompressed_size >= 4)
-        {
+        for entry in zip.entries.iter().filter(|e| e.uncompressed_size >= 4) {
             let kind = match Self::classify_name(&entry.name) {
-                Some(EntryKind::Skip) => continue,
                 Some(kind) => kind,
                 None => match zip.read(entry, HEAD_LEN as u64) {
                     Ok(head) => match Self::classify_head(&entry.name, &head) {
@@ -333,9 +454,9 @@ impl<'l> Unpacker<'l> {
                 );
                 continue;
             }
-            let body: Cow<'_, [u8]> = if entry.method == 0 {
+            let body = if entry.method == 0 {
                 match zip.raw_data(entry) {
-                    Ok(raw) => Cow::Borrowed(raw),
+                    Ok(raw) => raw,
                     Err(e) => {
                         self.warn(WarningKind::Corrupt, &entry_location, e.to_string());
                         continue;
@@ -345,7 +466,7 @@ impl<'l> Unpacker<'l> {
                 // Trust the directory's size only as far as the limit: a lying header is cut.
                 let limit = entry.uncompressed_size.min(self.budget);
                 match zip.read(entry, limit) {
-                    Ok(body) => Cow::Owned(body),
+                    Ok(body) => body.into(),
                     Err(e) => {
                         self.warn(WarningKind::Corrupt, &entry_location, e.to_string());
                         continue;
@@ -354,14 +475,16 @@ impl<'l> Unpacker<'l> {
             };
             self.budget = self.budget.saturating_sub(body.len() as u64);
             match kind {
-                EntryKind::Nested => self.scan_blob(&entry_location, &body, depth + 1),
+                EntryKind::Nested => {
+                    self.scan_nested(&entry_location, &body, depth + 1, Some(link))
+                }
                 kind => self.record(&mut facts, kind, &entry.name, &body),
             }
         }
         self.identify(location, data, &facts);
     }
 
-    fn scan_tar(&mut self, location: &str, data: &[u8], depth: usize) {
+    fn scan_tar(&mut self, location: &str, data: &[u8], depth: usize, link: &Link<'_>) {
         let (entries, corrupt) = tar::entries(data, self.limits.max_entries);
         if corrupt {
             self.warn(
@@ -390,7 +513,7 @@ impl<'l> Unpacker<'l> {
                 EntryKind::Skip => {}
                 EntryKind::Nested => {
                     let entry_location = format!("{location}!/{}", entry.name);
-                    self.scan_blob(&entry_location, entry.data, depth + 1);
+                    self.scan_nested(&entry_location, entry.data, depth + 1, Some(link));
                 }
                 kind => self.record(&mut facts, kind, &entry.name, entry.data),
             }
@@ -398,11 +521,11 @@ impl<'l> Unpacker<'l> {
         self.identify(location, data, &facts);
     }
 
-    fn identify(&mut self, location: &str, data: &[u8], facts: &ContainerFacts) {
+    fn identify<B: ZipBytes + ?Sized>(&mut self, location: &str, data: &B, facts: &ContainerFacts) {
         if facts.classes.is_empty() && facts.poms.is_empty() {
             return;
         }
-        let hashes = Some(container_hashes(data));
+        let hashes = self.hashes.then(|| container_hashes(data));
         let info = ContainerInfo {
             location,
             file: &self.file,
@@ -424,16 +547,30 @@ mod tests {
             "lib/a.jar",
             &log4j_core_jar("2.14.1", &JarOptions::default()),
         )]);
-        let mut unpacker = Unpacker::new(&limits, "q.zip");
+        let mut unpacker = Unpacker::new(&limits, "q.zip", true);
         // As if `jar` were being read from inside itself (what a zip quine does).
-        unpacker.chain.push(chain_key(&jar));
-        unpacker.scan_blob("q.zip!/q.zip", &jar, 1);
+        let compute_key = || chain_key(&jar[..]);
+        let outer = Link {
+            len: jar.len() as u64,
+            key: OnceCell::new(),
+            compute_key: &compute_key,
+            parent: None,
+        };
+        unpacker.scan_nested("q.zip!/q.zip", &jar, 1, Some(&outer));
         assert_eq!(unpacker.warnings.len(), 1);
         assert_eq!(unpacker.warnings[0].kind, WarningKind::Quine);
         assert!(unpacker.components.is_empty());
+        // Same length, other bytes: not a quine.
+        let mut other = jar.clone();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        let mut unpacker = Unpacker::new(&limits, "q.zip", true);
+        unpacker.scan_nested("q.zip!/q.zip", &other, 1, Some(&outer));
         assert!(
-            unpacker.chain.len() == 1,
-            "the chain is restored after each archive"
+            unpacker
+                .warnings
+                .iter()
+                .all(|w| w.kind != WarningKind::Quine)
         );
     }
 
@@ -450,9 +587,31 @@ mod tests {
             );
         }
         assert_eq!(
-            container_hashes(b"abc").1,
+            container_hashes(&b"abc"[..]).1,
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
+    }
+
+    #[test]
+    fn text_and_image_names_are_settled_but_renamed_classes_are_not() {
+        for name in [
+            "META-INF/LICENSE.txt",
+            "a/b/Messages.PROPERTIES",
+            "META-INF/services/x.Y",
+        ] {
+            assert!(matches!(
+                Unpacker::classify_name(name),
+                Some(EntryKind::Skip)
+            ));
+        }
+        for name in [
+            "x/JndiManager.classdata",
+            "LICENSE",
+            "lib/a.jar",
+            "a.txt.gz",
+        ] {
+            assert!(Unpacker::classify_name(name).is_none(), "{name}");
+        }
     }
 
     #[test]
@@ -460,7 +619,7 @@ mod tests {
         assert!(has_zip_extension("X.WAR"));
         assert!(!has_zip_extension("notes.txt"));
         let limits = Limits::default();
-        let mut unpacker = Unpacker::new(&limits, "x.jar");
+        let mut unpacker = Unpacker::new(&limits, "x.jar", true);
         unpacker.scan_blob("x.jar", b"not a zip at all, just text", 0);
         assert!(unpacker.warnings.is_empty() && unpacker.components.is_empty());
     }

@@ -148,7 +148,8 @@ pub fn score_of_severity(severity: Option<&str>) -> f32 {
 pub struct ScanStats {
     /// Files on disk looked at.
     pub files: u64,
-    /// Bytes read from disk.
+    /// Bytes of the archives, classes and poms scanned (of a zip on disk, only the central
+    /// directory and the entries that matter are read).
     pub bytes_read: u64,
     /// Archives and streams opened, at any depth.
     pub archives: u64,

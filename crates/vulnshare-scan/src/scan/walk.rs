@@ -1,7 +1,8 @@
 //! The parallel walk over files and folders on disk.
 //!
-//! Worker threads (the `ignore` crate's parallel walker) each read a file's first bytes, and
-//! read the whole file only when it is an archive, a class or a pom.properties. Symbolic links
+//! Worker threads (the `ignore` crate's parallel walker) each read a file's first bytes. A zip
+//! (jar, war, ear) is then read in place: its central directory and the entries that matter,
+//! never the rest. Other archives, classes and pom.properties are read whole. Symbolic links
 //! are not followed unless asked, and then loops are detected. An unreadable file is a warning.
 
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use super::identify::{ContainerFacts, ContainerInfo, identify, parse_pom_propert
 use super::limits::{ScanWarning, WarningKind};
 use super::report::{ScanReport, ScanStats};
 use super::signature::{HEAD_LEN, Signature, sniff};
-use super::zip::find_end_record;
+use super::zip::{FileBytes, ZipBytes, find_end_record};
 use super::{ScanError, ScanOptions};
 
 /// Compiles `--exclude` globs.
@@ -132,10 +133,20 @@ fn give_back(data: Vec<u8>) {
     }
 }
 
+/// What a file's first bytes (and, for a possible zip, its last ones) say to do with it.
+enum Plan {
+    /// Nothing to look for: not an archive, a class or a pom.properties.
+    Skip,
+    /// A zip: read its central directory and the entries that matter, in place.
+    Zip(FileBytes),
+    /// Anything else worth scanning is read whole (tar, compressed streams, classes, poms).
+    Whole(Vec<u8>),
+}
+
 /// Reads the head, decides, and scans one file.
 fn scan_file(path: &Path, options: &ScanOptions, shared: &Mutex<Shared>) {
     let display = path.display().to_string();
-    let result = (|| -> std::io::Result<Option<Vec<u8>>> {
+    let plan = (|| -> std::io::Result<Plan> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut head = vec![0u8; HEAD_LEN.min(len as usize)];
@@ -144,22 +155,24 @@ fn scan_file(path: &Path, options: &ScanOptions, shared: &Mutex<Shared>) {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        let wanted = match sniff(&head) {
-            Signature::Other if !has_zip_extension(&name) => name == "pom.properties",
+        let zip_at_end = |file: &mut File| -> std::io::Result<bool> {
+            let tail_len = len.min(22 + u64::from(u16::MAX));
+            file.seek(SeekFrom::Start(len - tail_len))?;
+            let mut tail = vec![0u8; tail_len as usize];
+            file.read_exact(&mut tail)?;
+            Ok(find_end_record(&tail).is_some())
+        };
+        let (wanted, zip) = match sniff(&head) {
+            Signature::Other if !has_zip_extension(&name) => (name == "pom.properties", false),
             Signature::Other | Signature::MaybePrefixedZip => {
-                let tail_len = len.min(22 + u64::from(u16::MAX));
-                file.seek(SeekFrom::Start(len - tail_len))?;
-                let mut tail = vec![0u8; tail_len as usize];
-                file.read_exact(&mut tail)?;
-                find_end_record(&tail).is_some()
+                let zip = zip_at_end(&mut file)?;
+                (zip, zip)
             }
-            _ => true,
+            Signature::Zip => (true, true),
+            _ => (true, false),
         };
         if !wanted {
-            if let Some(progress) = &options.progress {
-                progress.files.fetch_add(1, Ordering::Relaxed);
-            }
-            return Ok(None);
+            return Ok(Plan::Skip);
         }
         if len > options.limits.max_file_bytes {
             return Err(std::io::Error::other(format!(
@@ -167,46 +180,59 @@ fn scan_file(path: &Path, options: &ScanOptions, shared: &Mutex<Shared>) {
                 options.limits.max_file_bytes
             )));
         }
+        if zip {
+            return Ok(Plan::Zip(FileBytes::new(file, len)));
+        }
         file.seek(SeekFrom::Start(0))?;
         let mut data = READ_BUFFER.take();
         data.clear();
         data.reserve(len as usize);
         file.read_to_end(&mut data)?;
-        Ok(Some(data))
+        Ok(Plan::Whole(data))
     })();
-    let data = match result {
-        Ok(Some(data)) => data,
-        Ok(None) => {
+    let progress = |bytes: u64| {
+        if let Some(progress) = &options.progress {
+            progress.files.fetch_add(1, Ordering::Relaxed);
+            progress.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+    };
+    let mut unpacker = Unpacker::new(&options.limits, &display, options.hashes);
+    let bytes = match plan {
+        Ok(Plan::Skip) => {
+            progress(0);
             shared.lock().expect("lock").report.stats.files += 1;
             return;
         }
         Err(e) => {
+            progress(0);
             let mut shared = shared.lock().expect("lock");
             shared.report.stats.files += 1;
             shared.report.warnings.push(io_warning(&display, e));
             return;
         }
+        Ok(Plan::Zip(file)) => {
+            unpacker.scan_zip_file(&display, &file);
+            file.len()
+        }
+        Ok(Plan::Whole(data)) => {
+            let len = data.len() as u64;
+            if classfile::looks_like_class(&data) || display.ends_with("pom.properties") {
+                progress(len);
+                scan_loose(&display, &data, shared);
+                give_back(data);
+                return;
+            }
+            unpacker.scan_blob(&display, &data, 0);
+            give_back(data);
+            len
+        }
     };
-    if let Some(progress) = &options.progress {
-        progress.files.fetch_add(1, Ordering::Relaxed);
-        progress
-            .bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-    }
-    if classfile::looks_like_class(&data) || display.ends_with("pom.properties") {
-        scan_loose(&display, &data, shared);
-        give_back(data);
-        return;
-    }
-    let mut unpacker = Unpacker::new(&options.limits, &display);
-    unpacker.scan_blob(&display, &data, 0);
-    let bytes_read = data.len() as u64;
-    give_back(data);
+    progress(bytes);
     let mut shared = shared.lock().expect("lock");
     let report = &mut shared.report;
     merge_stats(&mut report.stats, &unpacker.stats);
     report.stats.files += 1;
-    report.stats.bytes_read += bytes_read;
+    report.stats.bytes_read += bytes;
     report.components.extend(unpacker.components);
     report.warnings.extend(unpacker.warnings);
 }
