@@ -105,7 +105,12 @@ impl Tally {
         self.class_hits[class_index(hit.class)] += 1;
         if let Some(host) = &hit.target_host {
             // Hosts are mostly lower-case already: no allocation for the lookup then.
-            let host: Cow<'_, str> = if host.chars().any(char::is_uppercase) {
+            let upper = if host.is_ascii() {
+                host.bytes().any(|b| b.is_ascii_uppercase())
+            } else {
+                host.chars().any(char::is_uppercase)
+            };
+            let host: Cow<'_, str> = if upper {
                 Cow::Owned(host.to_lowercase())
             } else {
                 Cow::Borrowed(host)
@@ -317,18 +322,20 @@ pub fn table_row(input: &str, hit: &Hit) -> String {
 /// widths counts and pads each argument through the formatting machinery, which made
 /// printing a large part of a hunt's cost on logs full of attacks.
 pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
-    let mut location = String::with_capacity(input.len() + 12);
-    location.push_str(input);
-    location.push(':');
-    let _ = write!(location, "{}", hit.line_number);
-    push_printable_padded(row, &location, 60, 40);
+    let mut number = itoa::Buffer::new();
+    let location_start = row.len();
+    row.push_str(input);
+    row.push(':');
+    row.push_str(number.format(hit.line_number));
+    make_printable_from(row, location_start, 60);
+    pad_from(row, location_start, 40);
     row.push(' ');
-    let offset_start = row.len();
-    let _ = write!(row, "{}", hit.byte_offset);
-    let digits = row.len() - offset_start;
-    if digits < 12 {
-        row.insert_str(offset_start, &" ".repeat(12 - digits));
-    }
+    let offset = number.format(hit.byte_offset);
+    row.extend(std::iter::repeat_n(
+        ' ',
+        12usize.saturating_sub(offset.len()),
+    ));
+    row.push_str(offset);
     row.push(' ');
     let class_start = row.len();
     row.push_str(hit.class.as_str());
@@ -341,11 +348,19 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     row.push_str(hit.protocol.as_ref().map_or("-", |p| p.as_str()));
     pad_from(row, protocol_start, 6);
     row.push(' ');
+    let target_start = row.len();
     match (&hit.target_host, hit.target_port) {
-        (Some(host), Some(port)) => push_printable_padded(row, &format!("{host}:{port}"), 48, 32),
-        (Some(host), None) => push_printable_padded(row, host, 48, 32),
-        _ => push_printable_padded(row, "-", 48, 32),
+        (Some(host), port) => {
+            row.push_str(host);
+            if let Some(port) = port {
+                row.push(':');
+                row.push_str(number.format(port));
+            }
+        }
+        _ => row.push('-'),
     }
+    make_printable_from(row, target_start, 48);
+    pad_from(row, target_start, 32);
     row.push(' ');
     let source_start = row.len();
     match hit.source_ip {
@@ -359,16 +374,21 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     push_printable(row, &hit.decoded_payload, TABLE_PAYLOAD_CHARS);
 }
 
+/// Makes what was appended to `row` since `start` [`printable`]. Fields are written straight
+/// into the row; only the rare one with control characters or too long is copied out to be
+/// escaped or cut.
+fn make_printable_from(row: &mut String, start: usize, max_chars: usize) {
+    if is_plain(&row[start..], max_chars) {
+        return;
+    }
+    let text = row.split_off(start);
+    push_printable(row, &text, max_chars);
+}
+
 /// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
 fn pad_from(row: &mut String, start: usize, width: usize) {
     let chars = row[start..].chars().count();
     row.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
-}
-
-fn push_printable_padded(row: &mut String, text: &str, max_chars: usize, width: usize) {
-    let start = row.len();
-    push_printable(row, text, max_chars);
-    pad_from(row, start, width);
 }
 
 /// A hit as one JSON object with the input it was found in (`"type": "hit"`).
@@ -396,11 +416,15 @@ pub fn printable(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// True when [`printable`] leaves `text` as it is: short, without control characters (0xC2
+/// starts the UTF-8 of U+0080..U+00BF, which holds the C1 controls).
+fn is_plain(text: &str, max_chars: usize) -> bool {
+    text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2)
+}
+
 /// Appends [`printable`]'s text to `out`.
 fn push_printable(out: &mut String, text: &str, max_chars: usize) {
-    // Short text without control characters (0xC2 starts the UTF-8 of U+0080..U+00BF, which
-    // holds the C1 controls) is copied as it is.
-    if text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2) {
+    if is_plain(text, max_chars) {
         out.push_str(text);
         return;
     }
