@@ -289,8 +289,13 @@ fn unclosed(s: &str) -> usize {
 /// where the line ends, so a lookup left open there was cut by the logger, not by a window.
 pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
     let mut evaluation = substitutor::evaluate(decoded, limits);
-    let open = if at_end { unclosed(decoded) } else { 0 };
-    if evaluation.jndi.is_empty() && evaluation.abort.is_none() && open > 0 {
+    // Counting what is left open scans the whole text: only done when it can matter.
+    let open = if at_end && evaluation.jndi.is_empty() && evaluation.abort.is_none() {
+        unclosed(decoded)
+    } else {
+        0
+    };
+    if open > 0 {
         // Log lines get truncated; close what was cut so the lookup can still be judged.
         let closed = format!("{decoded}{}", "}".repeat(open.min(limits.max_depth)));
         let retry = substitutor::evaluate(&closed, limits);
@@ -300,7 +305,7 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
     }
     let mut findings = Vec::new();
     for call in &evaluation.jndi {
-        let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{}}}", call.name));
+        let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&call.name));
         finding.target = JndiTarget::parse(&call.name);
         finding.exfiltration = call.exfiltration.clone();
         findings.push(finding);
@@ -313,7 +318,7 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
             &evaluation.output
         };
         if let Some(name) = literal_jndi_name(text, at_end) {
-            let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{name}}}"));
+            let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&name));
             finding.target = JndiTarget::parse(&name);
             finding.detail = Some("jndi lookup that log4j would not evaluate".to_string());
             findings.push(finding);
@@ -332,6 +337,15 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
         }
     }
     findings
+}
+
+/// `${jndi:NAME}`, built without the formatting machinery (once per hit).
+fn jndi_payload(name: &str) -> String {
+    let mut payload = String::with_capacity(name.len() + 8);
+    payload.push_str("${jndi:");
+    payload.push_str(name);
+    payload.push('}');
+    payload
 }
 
 /// The name after a literal `${jndi:` (any case), up to its `}` or the end of the token; a name
