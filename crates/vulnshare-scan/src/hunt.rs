@@ -36,6 +36,7 @@ pub mod stix;
 mod substitutor;
 mod suppression;
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -179,7 +180,11 @@ impl Hunter {
             findings.push((trace, 0));
         }
         let (decoded, layers) = decode::decode_layers(line, self.config.max_decode_layers);
-        let decoded = String::from_utf8_lossy(&decoded);
+        // Without escapes (most lines) the decoded text is the line: no second UTF-8 check.
+        let decoded = match &decoded {
+            Cow::Borrowed(_) => Cow::Borrowed(text.as_ref()),
+            Cow::Owned(bytes) => String::from_utf8_lossy(bytes),
+        };
         for finding in self.evaluate_windows(&decoded) {
             if !findings.iter().any(|(f, _)| *f == finding) {
                 findings.push((finding, layers));

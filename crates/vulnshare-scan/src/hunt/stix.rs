@@ -14,6 +14,7 @@ pub use vulnshare_formats::stix::{
 };
 use vulnshare_formats::stix::{observable_id, pattern_literal, random_id};
 
+use super::HitClass;
 use super::output::{Tally, TargetTally};
 
 /// The producer named when the user names none; it is described as a system, not an
@@ -36,8 +37,8 @@ fn host_description(host: &str, target: &TargetTally) -> String {
         "Log4Shell callback host {host} named in {} exploitation attempt(s)",
         target.hits
     );
-    if !target.protocols.is_empty() {
-        let protocols: Vec<&str> = target.protocols.iter().map(String::as_str).collect();
+    let protocols = target.protocols();
+    if !protocols.is_empty() {
         text.push_str(&format!("; JNDI protocols {}", protocols.join(", ")));
     }
     if !target.ports.is_empty() {
@@ -96,7 +97,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
     ));
     reported.push(attack_pattern_id.clone());
     let mut cves = vec!["CVE-2021-44228"];
-    if tally.hits_per_class.contains_key("recursion_dos") {
+    if tally.class_hits(HitClass::RecursionDos) > 0 {
         cves.push("CVE-2021-45105");
     }
     for cve in cves {
@@ -115,7 +116,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
         reported.extend([vulnerability_id, relationship_id]);
     }
 
-    for (host, target) in &tally.targets {
+    for (host, target) in tally.targets() {
         let Some((kind, value)) = indicator_host(host) else {
             continue;
         };
@@ -142,7 +143,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
         reported.extend([indicator_id, relationship_id]);
     }
 
-    for (ip, hits) in &tally.sources {
+    for (ip, hits) in tally.sources() {
         let kind = if ip.is_ipv4() {
             "ipv4-addr"
         } else {
@@ -168,7 +169,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
             json!({
                 "first_observed": now,
                 "last_observed": now,
-                "number_observed": (*hits).clamp(1, 999_999_999),
+                "number_observed": hits.clamp(1, 999_999_999),
                 "object_refs": [address_id, traffic_id],
             }),
         ));
@@ -177,7 +178,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
 
     let report_id = random_id("report");
     let classes: Vec<String> = tally
-        .hits_per_class
+        .hits_per_class()
         .iter()
         .map(|(class, n)| format!("{class} {n}"))
         .collect();
@@ -188,7 +189,7 @@ pub fn bundle(tally: &Tally, options: &StixOptions) -> Value {
             "name": format!("Log4Shell exploitation attempts: {} hit(s)", tally.hits()),
             "description": format!(
                 "Found by vulnshare hunt: {}; {} callback host(s), {} source address(es).",
-                classes.join(", "), tally.targets.len(), tally.sources.len()
+                classes.join(", "), tally.distinct_targets(), tally.distinct_sources()
             ),
             "report_types": ["threat-report"],
             "published": now,

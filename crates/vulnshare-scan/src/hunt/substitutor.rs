@@ -150,16 +150,27 @@ fn close_table(bytes: &[u8]) -> Vec<u32> {
     closes
 }
 
-/// Index of the next `${` at or after `from`. A `memchr` for `$` with a look at the next byte:
-/// cheaper than a substring searcher, which is built anew on every call.
+/// Index of the next `${` at or after `from`.
 pub(crate) fn find_open(bytes: &[u8], from: usize) -> Option<usize> {
+    find_pair(bytes, from, *b"${")
+}
+
+/// Index of the first `:-` in `bytes`, which splits a default off a name.
+fn find_default(bytes: &[u8]) -> Option<usize> {
+    find_pair(bytes, 0, *b":-")
+}
+
+/// Index of the next two-byte `pair` at or after `from`. A `memchr` for the first byte with a
+/// look at the next one: cheaper than a substring searcher, which `str::find` builds anew on
+/// every call.
+fn find_pair(bytes: &[u8], from: usize, [first, second]: [u8; 2]) -> Option<usize> {
     let mut at = from;
-    while let Some(offset) = memchr::memchr(b'$', bytes.get(at..)?) {
-        let dollar = at + offset;
-        if bytes.get(dollar + 1) == Some(&b'{') {
-            return Some(dollar);
+    while let Some(offset) = memchr::memchr(first, bytes.get(at..)?) {
+        let found = at + offset;
+        if bytes.get(found + 1) == Some(&second) {
+            return Some(found);
         }
-        at = dollar + 1;
+        at = found + 1;
     }
     None
 }
@@ -292,7 +303,7 @@ impl State<'_> {
         } else {
             expression
         };
-        let (name, default) = match name_expression.find(":-") {
+        let (name, default) = match find_default(name_expression.as_bytes()) {
             Some(at) => (&name_expression[..at], Some(&name_expression[at + 2..])),
             None => (name_expression, None),
         };
@@ -356,6 +367,24 @@ mod tests {
 
     fn jndi_names(input: &str) -> Vec<String> {
         eval(input).jndi.into_iter().map(|call| call.name).collect()
+    }
+
+    #[test]
+    fn defaults_split_at_the_first_colon_dash() {
+        for name in [
+            "",
+            ":",
+            "-",
+            ":-",
+            "a:b",
+            "a:b:-c",
+            "::-j",
+            "a-:b:-c:-d",
+            "x:",
+            "é:-ü",
+        ] {
+            assert_eq!(find_default(name.as_bytes()), name.find(":-"), "{name:?}");
+        }
     }
 
     #[test]
