@@ -197,10 +197,15 @@ impl WriteTx {
             }
             Ok(())
         };
+        // Two index ranges, organizations sorting before and after `other_than`, rather than
+        // `<>`, which would walk every report of the vulnerability, its own included.
         for alias in &keys.aliases {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
-                 WHERE a.alias = $1 AND r.state <> 'draft' AND r.reporter_org_id <> $2"
+                 WHERE a.alias = $1 AND a.reporter_org_id < $2 AND r.state <> 'draft' \
+                 UNION ALL \
+                 SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
+                 WHERE a.alias = $1 AND a.reporter_org_id > $2 AND r.state <> 'draft'"
             ))
             .bind(alias)
             .bind(other_than)
@@ -211,7 +216,10 @@ impl WriteTx {
         for (eco, name) in &keys.packages {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
-                 WHERE p.ecosystem = $1 AND p.name = $2 AND r.state <> 'draft' AND r.reporter_org_id <> $3"
+                 WHERE p.ecosystem = $1 AND p.name = $2 AND p.reporter_org_id < $3 AND r.state <> 'draft' \
+                 UNION ALL \
+                 SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
+                 WHERE p.ecosystem = $1 AND p.name = $2 AND p.reporter_org_id > $3 AND r.state <> 'draft'"
             ))
             .bind(eco)
             .bind(name)

@@ -140,7 +140,7 @@ impl WriteTx {
                 .await?;
         }
         for alias in &content.aliases {
-            sqlx::query("INSERT INTO report_aliases (report_id, alias) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO report_aliases (report_id, alias, reporter_org_id) SELECT $1, $2, reporter_org_id FROM reports WHERE id = $1")
                 .bind(id)
                 .bind(alias)
                 .execute(self.conn())
@@ -150,7 +150,7 @@ impl WriteTx {
         for p in &content.affected_packages {
             if seen.insert((p.ecosystem, p.name.as_str())) {
                 sqlx::query(
-                    "INSERT INTO report_packages (report_id, ecosystem, name) VALUES ($1, $2, $3)",
+                    "INSERT INTO report_packages (report_id, ecosystem, name, reporter_org_id) SELECT $1, $2, $3, reporter_org_id FROM reports WHERE id = $1",
                 )
                 .bind(id)
                 .bind(p.ecosystem.as_str())
