@@ -394,6 +394,36 @@ pub fn corpus() -> Vec<Fixture> {
         vec![expect("agent-renamed.jar", CORE, vulnerable_in("2.16.0"))],
         vec![],
     ));
+    // Classes, and a whole jar, under names of text files: found by their first bytes.
+    let disguised = JarOptions {
+        class_extension: ".txt".into(),
+        ..JarOptions::default()
+    };
+    out.push(fixture(
+        "disguised-as-text.jar",
+        log4j_core_jar("2.14.1", &disguised),
+        vec![expect(
+            "disguised-as-text.jar",
+            CORE,
+            vulnerable_in("2.14.1"),
+        )],
+        vec![],
+    ));
+    let mut hidden = ZipBuilder::new(ZipOptions::default());
+    hidden.add(
+        "docs/notes.txt",
+        &log4j_core_jar("2.14.1", &JarOptions::default()),
+    );
+    out.push(fixture(
+        "jar-named-as-text.zip",
+        hidden.finish(),
+        vec![expect(
+            "jar-named-as-text.zip!/docs/notes.txt",
+            CORE,
+            vulnerable_in("2.14.1"),
+        )],
+        vec![],
+    ));
     out.push(fixture(
         "lying-pom.jar",
         log4j_core_jar("2.14.1", &with_pom("2.17.1")),
