@@ -223,6 +223,7 @@ impl Store {
     pub async fn begin_write_unlocked(&self) -> Result<UnlockedWriteTx> {
         Ok(UnlockedWriteTx {
             tx: self.pool.begin().await?,
+            backend: self.backend,
         })
     }
 
@@ -236,16 +237,21 @@ impl Store {
 /// ([`Store::begin_write_unlocked`]).
 pub struct UnlockedWriteTx {
     tx: Transaction<'static, Any>,
+    backend: Backend,
 }
 
 impl UnlockedWriteTx {
     /// Takes the audit chain's head (waiting for any other writer to commit), which serialises
     /// writers on both engines and keeps the audit chain linear.
     pub async fn lock(mut self) -> Result<WriteTx> {
-        let row: (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *self.tx)
-                .await?;
+        // PostgreSQL locks the row without writing a new version of it (an `UPDATE` here left
+        // a dead row per transaction for every later writer to step over until vacuum);
+        // SQLite has no row locks, and its write lock comes with the first write.
+        let sql = match self.backend {
+            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            Backend::Sqlite => "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+        };
+        let row: (i64, String) = sqlx::query_as(sql).fetch_one(&mut *self.tx).await?;
         Ok(WriteTx {
             tx: self.tx,
             head_seq: row.0,

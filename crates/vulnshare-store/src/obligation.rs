@@ -89,7 +89,10 @@ async fn by_query(
     binds: &[&str],
 ) -> Result<Vec<ObligationRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM obligations WHERE {clause} ORDER BY created_at, id");
-    let mut q = sqlx::query(&sql);
+    // Planned for its values each time rather than prepared once per connection: a plan made
+    // while the table was small (a new platform) walked a member's whole history on every
+    // later call, and each submission makes several of these.
+    let mut q = sqlx::query(&sql).persistent(false);
     for b in binds {
         q = q.bind(*b);
     }

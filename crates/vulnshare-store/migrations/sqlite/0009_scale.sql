@@ -20,3 +20,8 @@ ALTER TABLE report_packages ADD COLUMN reporter_org_id TEXT;
 UPDATE report_packages SET reporter_org_id = (SELECT reporter_org_id FROM reports WHERE reports.id = report_packages.report_id);
 DROP INDEX report_packages_name;
 CREATE INDEX report_packages_name ON report_packages(ecosystem, name, reporter_org_id);
+
+-- A member's duties about one subject: read several times per submission. The unique index
+-- (party, regime, rule, subject) serves it only by walking every duty of the party, which
+-- prepared (generic) plans choose, so each submission cost more than the one before.
+CREATE INDEX obligations_party_subject ON obligations(party_org_id, subject);
