@@ -195,14 +195,15 @@ impl Hunter {
         }
         let source_ip = source::source_ip(&text);
         // A line no longer in bytes than the limit is within it in characters too: no count.
-        let raw: String = if text.len() <= self.config.max_raw_chars {
+        let mut raw: String = if text.len() <= self.config.max_raw_chars {
             text.to_string()
         } else {
             text.chars().take(self.config.max_raw_chars).collect()
         };
         let mut suppressed_count = 0;
         let mut hits = Vec::with_capacity(findings.len());
-        for (finding, decode_layers) in findings {
+        let last = findings.len() - 1;
+        for (index, (finding, decode_layers)) in findings.into_iter().enumerate() {
             let suppressed = self
                 .config
                 .suppression
@@ -216,7 +217,12 @@ impl Hunter {
             hits.push(Hit {
                 line_number,
                 byte_offset,
-                raw: raw.clone(),
+                // Most lines have one finding: it takes the line, the others copy it.
+                raw: if index == last {
+                    std::mem::take(&mut raw)
+                } else {
+                    raw.clone()
+                },
                 decoded_payload: finding.payload,
                 class: finding.class,
                 protocol: finding.target.protocol,
