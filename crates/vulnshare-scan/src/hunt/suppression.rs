@@ -90,17 +90,27 @@ impl Suppression {
     /// True when a hit from `source` calling `target_host` is a known scanner's.
     pub fn matches(&self, source: Option<IpAddr>, target_host: Option<&str>) -> bool {
         let by_source = source.is_some_and(|ip| self.sources.iter().any(|b| b.contains(ip)));
+        // Compared in place, without a lower-cased copy: this runs for every hit.
         let by_host = target_host.is_some_and(|host| {
-            let host = host.to_ascii_lowercase();
+            let host = host.as_bytes();
             self.hosts.iter().any(|h| {
-                host == *h
-                    || host
-                        .strip_suffix(h.as_str())
-                        .is_some_and(|p| p.ends_with('.'))
+                let h = h.as_bytes();
+                host.len() >= h.len()
+                    && lower_equals(&host[host.len() - h.len()..], h)
+                    && (host.len() == h.len() || host[host.len() - h.len() - 1] == b'.')
             })
         });
         by_source || by_host
     }
+}
+
+/// True when `text` lower-cased (ASCII only, as the suppression hosts are) is `lower`.
+fn lower_equals(text: &[u8], lower: &[u8]) -> bool {
+    text.len() == lower.len()
+        && text
+            .iter()
+            .zip(lower)
+            .all(|(t, l)| t.to_ascii_lowercase() == *l)
 }
 
 #[cfg(test)]
@@ -123,6 +133,10 @@ mod tests {
         assert!(!s.matches("203.0.113.10".parse().ok(), None));
         assert!(s.matches(None, Some("abc.Interact.example")));
         assert!(!s.matches(None, Some("notinteract.example")));
+        assert!(s.matches(None, Some("INTERACT.EXAMPLE")));
+        assert!(!s.matches(None, Some("example")));
+        assert!(!s.matches(None, Some("é.interact.exampl")));
+        assert!(s.matches(None, Some("é.interact.example")));
         assert!(
             IpBlock::parse("0.0.0.0/0")
                 .unwrap()
