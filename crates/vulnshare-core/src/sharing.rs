@@ -81,22 +81,37 @@ pub fn can_respond_for(actor: &Actor, case: &Case, vendor_org_id: &str) -> Resul
     }
 }
 
+/// The decision of [`can_read_advisory`] when it does not depend on the case (TLP:CLEAR, an
+/// anonymous caller, a missing scope, platform staff); `None` when the case's participants
+/// decide, so callers read the case only then.
+pub fn advisory_read_without_case(
+    actor: Option<&Actor>,
+    advisory: &Advisory,
+) -> Option<Result<(), Denied>> {
+    if advisory.tlp == Tlp::Clear {
+        return Some(Ok(()));
+    }
+    let Some(actor) = actor else {
+        return Some(Err(Denied::Hidden));
+    };
+    if let Err(denied) = actor.require_scope(TokenScope::Read) {
+        return Some(Err(denied));
+    }
+    actor.is_staff().then_some(Ok(()))
+}
+
 /// Whether `actor` (or an anonymous caller) may read `advisory` published from `case`.
 pub fn can_read_advisory(
     actor: Option<&Actor>,
     advisory: &Advisory,
     case: &Case,
 ) -> Result<(), Denied> {
-    if advisory.tlp == Tlp::Clear {
-        return Ok(());
+    if let Some(decided) = advisory_read_without_case(actor, advisory) {
+        return decided;
     }
     let Some(actor) = actor else {
         return Err(Denied::Hidden);
     };
-    actor.require_scope(TokenScope::Read)?;
-    if actor.is_staff() {
-        return Ok(());
-    }
     let participant = match advisory.tlp {
         Tlp::Red => case.may_read_red(&actor.org_id, &actor.user_id),
         _ => case.is_participant(&actor.org_id),
@@ -255,8 +270,44 @@ mod tests {
             for (j, tlp) in tlps.iter().enumerate() {
                 let got = can_read_advisory(*who, &advisory(*tlp), &c).is_ok();
                 assert_eq!(got, expected[j], "row {i}, {}", tlp.as_str());
+                // Deciding without the case, where that is possible, agrees with the case.
+                if let Some(early) = advisory_read_without_case(*who, &advisory(*tlp)) {
+                    assert_eq!(early.is_ok(), expected[j], "row {i}, {}", tlp.as_str());
+                }
             }
         }
+    }
+
+    #[test]
+    fn only_members_reading_beyond_clear_need_the_case() {
+        let member = actor("other", "o", &[Role::Member], true);
+        let staff = actor("platform", "s", &[Role::Analyst], true);
+        assert_eq!(
+            advisory_read_without_case(None, &advisory(Tlp::Clear)),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            advisory_read_without_case(Some(&member), &advisory(Tlp::Clear)),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            advisory_read_without_case(None, &advisory(Tlp::Amber)),
+            Some(Err(Denied::Hidden))
+        );
+        assert_eq!(
+            advisory_read_without_case(Some(&staff), &advisory(Tlp::Red)),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            advisory_read_without_case(Some(&member), &advisory(Tlp::Amber)),
+            None
+        );
+        let mut no_read = member.clone();
+        no_read.scopes = vec![TokenScope::Write];
+        assert!(matches!(
+            advisory_read_without_case(Some(&no_read), &advisory(Tlp::Green)),
+            Some(Err(_))
+        ));
     }
 
     #[test]

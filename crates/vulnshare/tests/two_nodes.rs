@@ -153,7 +153,10 @@ fn two_nodes_one_killed_every_transition_and_delivery_once() {
 
     // Load, spread over both nodes until B dies half-way: duties that are already late (the
     // sweepers turn them overdue) and published advisories (the outbox workers deliver them).
-    let aware = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72);
+    // Thirty days back: late under every rule's clock. (Three days back is not always: a
+    // period counted in civil-code days whose last day is a Saturday ends on the Monday, so
+    // from Saturday midnight in Beijing a three-day-old duty was still pending.)
+    let aware = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
     let notified = aware + jiff::SignedDuration::from_hours(1);
     let mut killed_at: Option<Instant> = None;
     let mut advisories = BTreeSet::new();

@@ -10,8 +10,7 @@ use vulnshare_core::case::CaseState;
 use vulnshare_core::exposure::AdvisoryIndex;
 use vulnshare_core::gate::{AttachmentFlags, PublicationRequest, check_publication};
 use vulnshare_core::policy::{Actor, Denied};
-use vulnshare_core::sharing::{can_coordinate, can_read_advisory};
-use vulnshare_core::tlp::Tlp;
+use vulnshare_core::sharing::{advisory_read_without_case, can_coordinate, can_read_advisory};
 use vulnshare_store::{ExposureRecord, WriteTx};
 
 use super::audit_event;
@@ -276,12 +275,8 @@ impl<'a> AdvisoryReadCheck<'a> {
 
     /// Whether the caller may read `a`, by the same rules as [`read_advisory`].
     pub async fn may_read(&mut self, a: &Advisory) -> AppResult<bool> {
-        if a.tlp != Tlp::Clear && self.actor.is_none() {
-            return Ok(false);
-        }
-        if a.tlp == Tlp::Clear {
-            // `can_read_advisory` lets anyone read TLP:CLEAR whatever the case says.
-            return Ok(true);
+        if let Some(decided) = advisory_read_without_case(self.actor, a) {
+            return Ok(decided.is_ok());
         }
         if !self.cases.contains_key(&a.case_id) {
             let case = match self.catalog {
