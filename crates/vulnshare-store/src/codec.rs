@@ -33,7 +33,6 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values always serialize")
 }
 
-/// A new random identifier with a readable prefix, e.g. `org_…`.
 /// `INSERT INTO {table_and_columns} VALUES ($1, …, $n), (…)…` for `rows` rows of `columns`
 /// values each, numbered row by row. Callers keep `rows × columns` well under both engines'
 /// parameter limits (SQLite 32,766; PostgreSQL 65,535).
@@ -56,6 +55,7 @@ pub(crate) fn insert_rows_sql(table_and_columns: &str, rows: usize, columns: usi
     sql
 }
 
+/// A new random identifier with a readable prefix, e.g. `org_…`.
 pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }

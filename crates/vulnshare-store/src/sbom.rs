@@ -95,7 +95,7 @@ impl crate::UnlockedWriteTx {
         .execute(self.conn())
         .await?;
         // Many rows per statement: an SBOM of thousands of components is a handful of round
-        // trips, not thousands, while the transaction holds the audit chain's head.
+        // trips, not thousands.
         for chunk in components.chunks(COMPONENTS_PER_INSERT) {
             let sql = insert_rows_sql(
                 "sbom_components (sbom_id, position, ecosystem, name, version, purl)",

@@ -2,8 +2,6 @@
 //! membership rules as the native API: `POST /osv/v1/query`, `POST /osv/v1/querybatch` (with
 //! `?full=true` for full records), `GET /osv/v1/vulns/{id}`, and per-ecosystem `all.zip`.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -79,20 +77,11 @@ async fn matching(
     let catalog = service::advisory_catalog(state).await?;
     let mut check = service::AdvisoryReadCheck::new(state, caller.0.as_ref().map(|c| &c.actor))
         .with_catalog(&catalog);
-    let mut readable: HashMap<String, bool> = HashMap::new();
     let mut out = Vec::with_capacity(targets.len());
     for (eco, name, version) in targets {
         let mut found = Vec::new();
         for a in catalog.matching(*eco, name, version) {
-            let may = match readable.get(&a.id) {
-                Some(&may) => may,
-                None => {
-                    let may = check.may_read(a).await?;
-                    readable.insert(a.id.clone(), may);
-                    may
-                }
-            };
-            if may {
+            if check.may_read(a).await? {
                 found.push(a.clone());
             }
         }

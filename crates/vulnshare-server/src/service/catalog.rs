@@ -71,12 +71,7 @@ impl AdvisoryCatalog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Every published advisory, ordered by id.
-    pub fn advisories(&self) -> &[Advisory] {
-        &self.advisories
-    }
-
-    /// The compiled index over [`Self::advisories`].
+    /// The compiled index over the published advisories.
     pub fn index(&self) -> &AdvisoryIndex {
         &self.index
     }

@@ -217,15 +217,13 @@ pub(crate) async fn on_report_submitted(
     };
     let mut subjects = Vec::new();
     let mut existing = Vec::new();
-    {
-        for n in &notifications {
-            if n.organization_id == org.id {
-                for rec in tx.obligations_about(&org.id, &n.id).await? {
-                    let terms = rec.obligation.terms;
-                    existing.push((terms.regime_id, terms.rule_id));
-                }
-                subjects.push(n.id.clone());
+    for n in &notifications {
+        if n.organization_id == org.id {
+            for rec in tx.obligations_about(&org.id, &n.id).await? {
+                let terms = rec.obligation.terms;
+                existing.push((terms.regime_id, terms.rule_id));
             }
+            subjects.push(n.id.clone());
         }
     }
     for new in generate(&regimes, &trigger) {
