@@ -61,6 +61,9 @@ pub struct Caller {
     pub organization: Organization,
     /// The token used.
     pub token_id: String,
+    /// The advisory catalog's generation when it was read with the token (see
+    /// [`crate::service::advisory_catalog_at`]); `None` for a web session.
+    pub catalog_generation: Option<i64>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -122,6 +125,7 @@ pub(crate) async fn caller_from_secret(state: &AppState, secret: &str) -> Result
         user: found.user,
         organization: found.organization,
         token_id: found.token.id,
+        catalog_generation: Some(found.catalog_generation),
     })
 }
 

@@ -20,7 +20,7 @@ pub use account::*;
 pub use advisory::*;
 pub use awareness::{UpstreamRecorded, record_upstream_notification};
 pub use case::*;
-pub use catalog::{AdvisoryCatalog, CatalogCache, advisory_catalog};
+pub use catalog::{AdvisoryCatalog, CatalogCache, advisory_catalog, advisory_catalog_at};
 pub use obligation::on_platform_notified;
 pub(crate) use obligation::{on_fix_available, on_report_submitted};
 pub use regime::*;

@@ -55,6 +55,10 @@ pub struct TokenActor {
     pub user: User,
     /// The user's organization.
     pub organization: Organization,
+    /// The advisory catalog's generation, read in the same statement (see
+    /// [`Store::advisory_catalog_generation`]): a request that authenticates needs no second
+    /// round trip to learn whether its node's compiled catalog is current.
+    pub catalog_generation: i64,
 }
 
 impl WriteTx {
@@ -233,7 +237,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT t.id AS t_id, t.user_id, t.name AS t_name, t.scopes, t.created_at AS t_created_at, t.expires_at, t.revoked_at, \
                     u.organization_id, u.email, u.display_name, u.roles, u.disabled, u.created_at AS u_created_at, \
-                    o.name AS o_name, o.kind, o.country, o.membership, o.created_at AS o_created_at \
+                    o.name AS o_name, o.kind, o.country, o.membership, o.created_at AS o_created_at, \
+                    COALESCE((SELECT generation FROM advisory_catalog WHERE id = 1), 0) AS catalog_generation \
              FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.organization_id \
              WHERE t.token_hash = $1",
         )
@@ -269,6 +274,7 @@ impl Store {
             token,
             user,
             organization,
+            catalog_generation: row.try_get("catalog_generation")?,
         })
     }
 }

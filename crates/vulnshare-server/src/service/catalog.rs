@@ -113,15 +113,24 @@ impl CatalogCache {
 /// The published advisories as of now: one read of the store's generation, and a reload of
 /// the catalog only when it changed since this node's copy.
 pub async fn advisory_catalog(state: &AppState) -> AppResult<Arc<AdvisoryCatalog>> {
-    let cache = &state.catalog;
     let generation = state.store.advisory_catalog_generation().await?;
+    advisory_catalog_at(state, generation).await
+}
+
+/// The published advisories as of `generation`, a generation this request read from the store
+/// (with its token, say): no read of the store when this node's copy is at least that current.
+pub async fn advisory_catalog_at(
+    state: &AppState,
+    generation: i64,
+) -> AppResult<Arc<AdvisoryCatalog>> {
+    let cache = &state.catalog;
     let cached = cache.cached();
-    if cached.generation == generation {
+    if cached.generation >= generation {
         return Ok(cached);
     }
     let _reloading = cache.reload.lock().await;
     let cached = cache.cached();
-    if cached.generation == generation {
+    if cached.generation >= generation {
         return Ok(cached);
     }
     // The generation is read before the advisories: a change committed in between makes the

@@ -145,6 +145,7 @@ async fn session_user(parts: &Parts, state: &AppState) -> Result<Option<WebUser>
             user,
             organization,
             token_id: format!("session:{}", &id_hash[..12]),
+            catalog_generation: None,
         },
         csrf: session.csrf_token,
         tz: browser_zone(&parts.headers),
