@@ -63,20 +63,26 @@ impl WriteTx {
             .bind(change)
             .execute(self.conn())
             .await?;
-        self.advisory_catalog_changed().await
-    }
-
-    /// Raises the advisory catalog's generation in this transaction: an advisory changed, or
-    /// who takes part in a case (and so who may read its advisories).
-    pub(crate) async fn advisory_catalog_changed(&mut self) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO advisory_catalog (id, generation) VALUES (1, 1) \
-             ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1",
-        )
-        .execute(self.conn())
-        .await?;
+        self.advisory_catalog_changed();
         Ok(())
     }
+
+    /// Raises the advisory catalog's generation when this transaction commits: an advisory
+    /// changed, or who takes part in a case (and so who may read its advisories).
+    pub(crate) fn advisory_catalog_changed(&mut self) {
+        self.catalog_changed = true;
+    }
+}
+
+/// Raises the advisory catalog's generation, in the committing transaction `conn`.
+pub(crate) async fn raise_catalog_generation(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO advisory_catalog (id, generation) VALUES (1, 1) \
+         ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// One entry of an advisory's history.

@@ -146,7 +146,8 @@ impl WriteTx {
         .bind(ts(p.joined_at))
         .execute(self.conn())
         .await?;
-        self.advisory_catalog_changed().await
+        self.advisory_catalog_changed();
+        Ok(())
     }
 
     /// Records a vendor's status for one vulnerability.

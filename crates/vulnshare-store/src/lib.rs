@@ -15,6 +15,7 @@ mod case;
 mod codec;
 mod cve;
 mod keys;
+mod matching;
 mod notification;
 mod obligation;
 mod organization;
@@ -46,6 +47,7 @@ pub use awareness::{CorrelatedReport, VulnerabilityKeys};
 pub use backup::{BackupSummary, ColumnKind, TableCount};
 pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
 pub use cve::{Cna, CveIdFilter, StoredCveId, StoredCveRecord};
+pub use matching::MatchingCursor;
 pub use notification::Notification;
 pub use obligation::{ObligationRecord, Reminder, ViolationRecord};
 pub use outbox::{Delivery, Subscription, new_subscription_id};
@@ -257,6 +259,7 @@ impl UnlockedWriteTx {
             head_seq: row.0,
             head_hash: row.1,
             pending: Vec::new(),
+            catalog_changed: false,
         })
     }
 
@@ -275,6 +278,9 @@ pub struct WriteTx {
     head_seq: i64,
     head_hash: String,
     pending: Vec<vulnshare_core::audit::AuditEntry>,
+    // The advisory catalog's generation is raised once, at commit, however many changes this
+    // transaction made to advisories and case participants.
+    catalog_changed: bool,
 }
 
 impl WriteTx {
@@ -293,6 +299,9 @@ impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         audit::insert_all(&mut self.tx, &pending).await?;
+        if self.catalog_changed {
+            advisory::raise_catalog_generation(&mut self.tx).await?;
+        }
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(self.head_seq)
             .bind(&self.head_hash)
