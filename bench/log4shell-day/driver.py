@@ -156,7 +156,22 @@ def main():
             status, _, t = call("GET", "/api/v1/me", token)
             probe.append(t)
 
+    writes, write_errors = [], []
+
+    def writer(token):
+        # A write waits for the audit chain's head like every other write: this is what a long
+        # publication transaction would hold up.
+        n = 0
+        while not stop.is_set():
+            n += 1
+            status, _, t = call("POST", "/api/v1/reports", token, {
+                "kind": "vulnerability", "title": f"Draft {n} filed while the advisory is matched"})
+            writes.append(t)
+            if status != 201:
+                write_errors.append(status)
+
     probers = [threading.Thread(target=prober, args=(members[k]["token"],)) for k in range(min(2, MEMBERS))]
+    probers.append(threading.Thread(target=writer, args=(members[min(1, MEMBERS - 1)]["token"],)))
     for p in probers:
         p.start()
     status, doc, publish_s = call("POST", f"/api/v1/cases/{case}/advisory", ADMIN,
@@ -182,7 +197,9 @@ def main():
                          "members_with_duty": seen,
                          "all_duties_s": round(time.perf_counter() - t0 + publish_s, 1),
                          "new_exposures_in_answer": doc.get("new_exposures"),
-                         "other_requests_meanwhile": percentiles(probe)}
+                         "matching_complete_in_answer": doc.get("matching_complete"),
+                         "other_requests_meanwhile": percentiles(probe),
+                         "writes_meanwhile": {**percentiles(writes), "errors": len(write_errors)}}
     print(json.dumps(report, indent=2))
 
 

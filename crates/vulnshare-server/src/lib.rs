@@ -58,6 +58,8 @@ pub struct AppState {
     pub rate_limits: rate_limit::RateLimits,
     /// This node's compiled copy of the published advisories.
     pub catalog: service::CatalogCache,
+    /// How a publication's matching against the stored SBOMs is run.
+    pub matching: service::MatchingConfig,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
             web: web::WebConfig::default(),
             rate_limits: rate_limit::RateLimits::default(),
             catalog: service::CatalogCache::default(),
+            matching: service::MatchingConfig::default(),
         })
     }
 }

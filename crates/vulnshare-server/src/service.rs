@@ -8,6 +8,7 @@ mod awareness;
 mod case;
 mod catalog;
 pub mod cve;
+mod matching;
 mod obligation;
 mod regime;
 mod report;
@@ -21,6 +22,9 @@ pub use advisory::*;
 pub use awareness::{UpstreamRecorded, record_upstream_notification};
 pub use case::*;
 pub use catalog::{AdvisoryCatalog, CatalogCache, advisory_catalog, advisory_catalog_at};
+pub use matching::{
+    MATCH_BATCH, MatchingConfig, MatchingProgress, continue_matchings, run_matching,
+};
 pub use obligation::on_platform_notified;
 pub(crate) use obligation::{on_fix_available, on_report_submitted};
 pub use regime::*;

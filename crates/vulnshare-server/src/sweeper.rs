@@ -1,6 +1,6 @@
 //! The deadline sweeper: a background job that marks obligations overdue once their deadline
-//! passes, sends reminders before and at the deadline, and reminds the regulator to review a
-//! suspension that has ended.
+//! passes, sends reminders before and at the deadline, reminds the regulator to review a
+//! suspension that has ended, and continues advisory matchings left unfinished.
 //!
 //! Several server nodes may sweep the same database at once. Every change is a conditional
 //! update (`... WHERE status = 'pending'`, `... WHERE notified_due_at IS NULL`) inside its own
@@ -208,6 +208,15 @@ pub fn spawn(state: AppState, config: SweeperConfig) -> JoinHandle<()> {
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, "sweep failed; retrying at the next interval")
+                }
+            }
+            // Matchings another node left unfinished (it crashed, say); batches of several
+            // runners take turns on the same cursor, so this never matches twice.
+            match crate::service::continue_matchings(&state, config.interval / 2).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(finished = n, "advisory matchings finished"),
+                Err(e) => {
+                    tracing::error!(error = %e, "matching failed; retrying at the next interval")
                 }
             }
         }

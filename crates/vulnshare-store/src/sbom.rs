@@ -142,7 +142,7 @@ impl WriteTx {
     }
 }
 
-fn sbom_record(row: &AnyRow) -> Result<SbomRecord> {
+pub(crate) fn sbom_record(row: &AnyRow) -> Result<SbomRecord> {
     Ok(SbomRecord {
         id: row.try_get("id")?,
         product_id: row.try_get("product_id")?,
@@ -155,7 +155,7 @@ fn sbom_record(row: &AnyRow) -> Result<SbomRecord> {
     })
 }
 
-fn stored_component(row: &AnyRow) -> Result<StoredComponent> {
+pub(crate) fn stored_component(row: &AnyRow) -> Result<StoredComponent> {
     let eco: String = row.try_get("ecosystem")?;
     Ok(StoredComponent {
         position: row.try_get("position")?,

@@ -149,10 +149,14 @@ pub(crate) async fn publish(
     Path(id): Path<String>,
     Json(body): Json<NewAdvisory>,
 ) -> AppResult<impl IntoResponse> {
-    let (advisory, exposures) = service::publish(&state, &caller.actor, &id, body).await?;
+    let (advisory, matching) = service::publish(&state, &caller.actor, &id, body).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({"advisory": advisory, "new_exposures": exposures})),
+        axum::Json(json!({
+            "advisory": advisory,
+            "new_exposures": matching.new_exposures,
+            "matching_complete": matching.complete,
+        })),
     ))
 }
 

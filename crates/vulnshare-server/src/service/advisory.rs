@@ -7,25 +7,25 @@ use vulnshare_core::advisory::{
     Advisory, AdvisoryState, NewAdvisory, PublishedAttachment, assemble,
 };
 use vulnshare_core::case::CaseState;
-use vulnshare_core::exposure::AdvisoryIndex;
 use vulnshare_core::gate::{AttachmentFlags, PublicationRequest, check_publication};
 use vulnshare_core::policy::{Actor, Denied};
 use vulnshare_core::sharing::{advisory_read_without_case, can_coordinate, can_read_advisory};
-use vulnshare_store::{ExposureRecord, WriteTx};
 
 use super::audit_event;
 use super::case::{fix_available, read_case};
+use super::matching::MatchingProgress;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 
-/// Publishes the case's advisory, after every publication gate passes; then finds every
-/// uploaded SBOM it affects.
+/// Publishes the case's advisory, after every publication gate passes; then matches it against
+/// every uploaded SBOM (see [`super::matching`]): for a moment in this request, the rest in the
+/// background.
 pub async fn publish(
     state: &AppState,
     actor: &Actor,
     case_id: &str,
     new: NewAdvisory,
-) -> AppResult<(Advisory, usize)> {
+) -> AppResult<(Advisory, MatchingProgress)> {
     let case = read_case(state, actor, case_id).await?;
     can_coordinate(actor, &case)?;
     let new = new.validate()?;
@@ -98,104 +98,11 @@ pub async fn publish(
         ),
     )
     .await?;
-    let exposed = match_advisory(state, &mut tx, &advisory, reports.first()).await?;
+    tx.start_matching(&advisory.id, now).await?;
     crate::outbox::on_advisory_published(state, &mut tx, &advisory).await?;
     tx.commit().await?;
-    Ok((advisory, exposed))
-}
-
-/// Records exposures of `advisory` in every uploaded SBOM, notifying each exposed organization
-/// once and starting its duties as an affected provider; returns how many exposures were new.
-pub(crate) async fn match_advisory(
-    state: &AppState,
-    tx: &mut WriteTx,
-    advisory: &Advisory,
-    report: Option<&vulnshare_core::report::Report>,
-) -> AppResult<usize> {
-    let (index, _skipped) =
-        AdvisoryIndex::build([(advisory.id.as_str(), advisory.affected_packages.as_slice())]);
-    let now = state.clock.now();
-    let mut new_exposures = 0;
-    let mut notified = std::collections::BTreeSet::new();
-    for package in &advisory.affected_packages {
-        for (sbom, component) in state
-            .store
-            .components_named(package.ecosystem, &package.name)
-            .await?
-        {
-            if index
-                .advisories_for(component.ecosystem, &component.name, &component.version)
-                .is_empty()
-            {
-                continue;
-            }
-            let record = ExposureRecord {
-                advisory_id: advisory.id.clone(),
-                sbom_id: sbom.id.clone(),
-                organization_id: sbom.organization_id.clone(),
-                product_id: sbom.product_id.clone(),
-                product_version: sbom.product_version.clone(),
-                ecosystem: component.ecosystem.as_str().to_owned(),
-                name: component.name.clone(),
-                version: component.version.clone(),
-                created_at: now,
-            };
-            if tx.add_exposure(&record, component.position).await? {
-                new_exposures += 1;
-                notified.insert(sbom.organization_id.clone());
-                let detail = json!({"product_id": record.product_id, "product_version": record.product_version, "component": format!("{}@{}", record.name, record.version)});
-                crate::outbox::on_exposure(
-                    state,
-                    tx,
-                    &record.organization_id,
-                    &record.product_id,
-                    advisory,
-                    detail,
-                )
-                .await?;
-            }
-        }
-    }
-    for org_id in notified {
-        let payload = json!({"advisory_id": advisory.id, "summary": advisory.summary, "aliases": advisory.aliases});
-        if tx
-            .notify(
-                &org_id,
-                None,
-                "advisory.exposure",
-                &advisory.id,
-                &payload,
-                now,
-            )
-            .await?
-        {
-            if let Some(r) = report {
-                super::on_platform_notified(tx, &org_id, r, now).await?;
-            }
-            // The exposed organization takes part in the case as a vendor, so that it can
-            // read the (non-public) advisory and state its status.
-            let participant = vulnshare_core::case::Participant {
-                org_id: org_id.clone(),
-                role: vulnshare_core::case::ParticipantRole::Vendor,
-                named_users: vec![],
-                tracking_id: None,
-                joined_at: now,
-            };
-            let case = state.store.case(&advisory.case_id).await?;
-            if !case.is_participant(&org_id) {
-                tx.upsert_participant(&advisory.case_id, &participant)
-                    .await?;
-                for v in &case.report_ids {
-                    tx.upsert_vendor_response(
-                        &advisory.case_id,
-                        &vulnshare_core::case::VendorResponse::awaiting(&org_id, v),
-                    )
-                    .await?;
-                }
-            }
-        }
-    }
-    Ok(new_exposures)
+    let progress = super::matching::match_after_publication(state, &advisory.id).await;
+    Ok((advisory, progress))
 }
 
 /// Reads an advisory the caller (or an anonymous visitor, for TLP:CLEAR) may see.

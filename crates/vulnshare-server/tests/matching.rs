@@ -1,0 +1,256 @@
+//! Matching a published advisory against the stored SBOMs in batches: every exposure once,
+//! every exposed member notified, given its duties and made a case participant once, however
+//! the batches fall and whoever runs them.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::{Member, TestApp};
+use serde_json::{Value, json};
+use vulnshare_core::organization::OrganizationKind;
+use vulnshare_core::user::Role;
+use vulnshare_server::service::{self, MATCH_BATCH, MatchingConfig};
+
+/// A CycloneDX SBOM with `count` log4j-core components at `version` (and one other package).
+fn sbom(version: &str, count: usize) -> Value {
+    let mut components: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({"type": "library", "group": "org.apache.logging.log4j", "name": "log4j-core",
+                   "version": version, "bom-ref": format!("log4j-{i}"),
+                   "purl": format!("pkg:maven/org.apache.logging.log4j/log4j-core@{version}")})
+        })
+        .collect();
+    components.push(json!({"type": "library", "name": "left-pad", "version": "1.3.0", "purl": "pkg:npm/left-pad@1.3.0"}));
+    json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components})
+}
+
+async fn upload(app: &TestApp, m: &Member, product: &str, version: &str, count: usize) {
+    let (s, p) = app
+        .call(
+            "POST",
+            &format!("/api/v1/organizations/{}/products", m.org.id),
+            Some(&m.token),
+            Some(json!({"name": product, "versions": ["1.0"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_str().unwrap();
+    let (s, up) = app
+        .call(
+            "POST",
+            &format!("/api/v1/products/{id}/sboms?version=1.0"),
+            Some(&m.token),
+            Some(sbom(version, count)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+}
+
+struct Members {
+    vendor: Member,
+    analyst: Member,
+    big: Member,
+    small: Member,
+    safe: Member,
+}
+
+/// `big` ships log4j-core 2.14.1 in two products (`per_product` copies each), `small` in one,
+/// `safe` ships 2.17.1.
+async fn members(app: &TestApp, per_product: usize) -> Members {
+    let provider = [Role::OrgAdmin, Role::Member];
+    let m = Members {
+        vendor: app
+            .member(
+                "Apache Software Foundation",
+                OrganizationKind::Provider,
+                &provider,
+            )
+            .await,
+        analyst: app
+            .member("Platform", OrganizationKind::Coordinator, &[Role::Analyst])
+            .await,
+        big: app
+            .member("Big Integrator", OrganizationKind::Provider, &provider)
+            .await,
+        small: app
+            .member("Small Vendor", OrganizationKind::Provider, &provider)
+            .await,
+        safe: app
+            .member("Patched Vendor", OrganizationKind::Provider, &provider)
+            .await,
+    };
+    upload(app, &m.big, "Gateway", "2.14.1", per_product).await;
+    upload(app, &m.big, "Portal", "2.14.1", per_product).await;
+    upload(app, &m.small, "Widget", "2.14.1", 1).await;
+    upload(app, &m.safe, "Patched", "2.17.1", per_product).await;
+    m
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.count(sql).await
+}
+
+/// Everything a finished matching of `advisory` must have left, exactly once.
+async fn assert_matched_once(app: &TestApp, m: &Members, advisory: &str, per_product: usize) {
+    let cursor = app
+        .store
+        .matching(advisory)
+        .await
+        .unwrap()
+        .expect("matching recorded");
+    assert!(cursor.finished_at.is_some(), "{cursor:?}");
+    let exposed = 2 * per_product as i64 + 1;
+    assert_eq!(cursor.exposures, exposed);
+    assert_eq!(count(app, "exposures").await, exposed);
+    let all_log4j = 3 * per_product as i64 + 1;
+    assert_eq!(cursor.batches, all_log4j / MATCH_BATCH + 1, "{cursor:?}");
+    for (who, n) in [
+        (&m.big, 2 * per_product as i64),
+        (&m.small, 1),
+        (&m.safe, 0),
+    ] {
+        let org = &who.org.id;
+        assert_eq!(
+            count(app, &format!("exposures WHERE organization_id = '{org}'")).await,
+            n
+        );
+        let notified = count(
+            app,
+            &format!(
+                "notifications WHERE organization_id = '{org}' AND kind = 'advisory.exposure'"
+            ),
+        )
+        .await;
+        assert_eq!(notified, i64::from(n > 0), "one notification for {org}");
+        let joined = count(app, &format!("case_participants WHERE org_id = '{org}'")).await;
+        assert_eq!(joined, i64::from(n > 0), "one participation for {org}");
+    }
+    // Duties start once per exposed member, however many batches it appeared in.
+    let duties = |org: &str| format!("obligations WHERE party_org_id = '{org}'");
+    let big = count(app, &duties(&m.big.org.id)).await;
+    assert!(big > 0);
+    assert_eq!(big, count(app, &duties(&m.small.org.id)).await);
+    assert_eq!(count(app, &duties(&m.safe.org.id)).await, 0);
+    let finished = count(
+        app,
+        &format!("audit_log WHERE action = 'advisory.matched' AND object_id = '{advisory}'"),
+    )
+    .await;
+    assert_eq!(finished, 1);
+    let verified = app.store.verify_audit().await.unwrap();
+    assert_eq!(verified.error, None);
+}
+
+#[tokio::test]
+async fn a_publication_matches_every_sbom_in_batches_and_each_member_once() {
+    TestApp::each(|app| async move {
+        let per_product = MATCH_BATCH as usize + 10;
+        let m = members(&app, per_product).await;
+        let (_, advisory) = app
+            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+            .await;
+        assert_matched_once(&app, &m, &advisory, per_product).await;
+        // The exposed members read the AMBER advisory; the one that is not exposed does not.
+        for (who, status) in [
+            (&m.big, StatusCode::OK),
+            (&m.small, StatusCode::OK),
+            (&m.safe, StatusCode::NOT_FOUND),
+        ] {
+            let (s, _) = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/advisories/{advisory}"),
+                    Some(&who.token),
+                    None,
+                )
+                .await;
+            assert_eq!(s, status);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unfinished_matching_is_carried_on_by_concurrent_runners_exactly_once() {
+    TestApp::each(|mut app| async move {
+        // The request answers after one batch and nothing carries on by itself: as if the
+        // publishing node died right after answering.
+        app.state.matching = MatchingConfig {
+            publish_budget: Duration::ZERO,
+            continue_in_background: false,
+        };
+        let per_product = 2 * MATCH_BATCH as usize;
+        let m = members(&app, per_product).await;
+        let (_, advisory) = app
+            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+            .await;
+        let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
+        assert_eq!(
+            (cursor.batches, cursor.finished_at),
+            (1, None),
+            "one batch in the request"
+        );
+        assert_eq!(
+            app.store.unfinished_matchings(10).await.unwrap(),
+            vec![advisory.clone()]
+        );
+        // Three runners (sweepers of three nodes, say) at once.
+        let budget = Duration::from_secs(60);
+        let (a, b, c) = tokio::join!(
+            service::continue_matchings(&app.state, budget),
+            service::continue_matchings(&app.state, budget),
+            service::run_matching(&app.state, &advisory, None),
+        );
+        let finished = a.unwrap() + b.unwrap() + usize::from(c.unwrap().complete);
+        assert!(finished >= 1);
+        assert!(app.store.unfinished_matchings(10).await.unwrap().is_empty());
+        assert_matched_once(&app, &m, &advisory, per_product).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_withdrawn_advisory_stops_exposing_members() {
+    TestApp::each(|mut app| async move {
+        app.state.matching = MatchingConfig {
+            publish_budget: Duration::ZERO,
+            continue_in_background: false,
+        };
+        let per_product = 2 * MATCH_BATCH as usize;
+        let m = members(&app, per_product).await;
+        let (_, advisory) = app
+            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+            .await;
+        // One batch of components ran (which SBOMs it held depends on their random ids).
+        let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
+        assert_eq!(cursor.batches, 1);
+        let after_first = count(&app, "exposures").await;
+        assert_eq!(after_first, cursor.exposures);
+        assert!(after_first <= MATCH_BATCH);
+        let (s, w) = app
+            .call(
+                "POST",
+                &format!("/api/v1/advisories/{advisory}/withdraw"),
+                Some(&m.analyst.token),
+                Some(json!({"reason": "published in error"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{w}");
+        let progress = service::run_matching(&app.state, &advisory, None)
+            .await
+            .unwrap();
+        assert_eq!((progress.new_exposures, progress.complete), (0, true));
+        assert_eq!(count(&app, "exposures").await, after_first);
+        let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
+        assert!(cursor.finished_at.is_some());
+        assert_eq!(
+            cursor.exposures,
+            after_first,
+            "of {} exposed components",
+            2 * per_product + 1
+        );
+    })
+    .await;
+}
