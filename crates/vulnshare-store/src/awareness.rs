@@ -140,35 +140,46 @@ impl WriteTx {
         &mut self,
         keys: &VulnerabilityKeys,
     ) -> Result<Vec<UpstreamNotification>> {
-        let mut ids = BTreeSet::new();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement for every key: each alias and each package is an index lookup.
+        let mut n = 0;
+        let mut param = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut branches = Vec::new();
+        for _ in &keys.aliases {
+            branches.push(format!(
+                "SELECT notification_id FROM upstream_notification_aliases WHERE alias = {}",
+                param()
+            ));
+        }
+        for _ in &keys.packages {
+            branches.push(format!(
+                "SELECT notification_id FROM upstream_notification_packages WHERE ecosystem = {} AND name = {}",
+                param(),
+                param()
+            ));
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM upstream_notifications WHERE id IN ({}) ORDER BY id",
+            branches.join(" UNION ")
+        );
+        let mut query = sqlx::query(&sql);
         for alias in &keys.aliases {
-            let rows = sqlx::query(
-                "SELECT notification_id FROM upstream_notification_aliases WHERE alias = $1",
-            )
-            .bind(alias)
-            .fetch_all(self.conn())
-            .await?;
-            for r in rows {
-                ids.insert(r.try_get::<String, _>("notification_id")?);
-            }
+            query = query.bind(alias);
         }
         for (eco, name) in &keys.packages {
-            let rows = sqlx::query("SELECT notification_id FROM upstream_notification_packages WHERE ecosystem = $1 AND name = $2")
-                .bind(eco)
-                .bind(name)
-                .fetch_all(self.conn())
-                .await?;
-            for r in rows {
-                ids.insert(r.try_get::<String, _>("notification_id")?);
-            }
+            query = query.bind(eco).bind(name);
         }
-        let mut out = Vec::with_capacity(ids.len());
-        let sql = format!("SELECT {COLUMNS} FROM upstream_notifications WHERE id = $1");
-        for id in ids {
-            let row = sqlx::query(&sql).bind(&id).fetch_one(self.conn()).await?;
-            out.push(upstream(&row)?);
-        }
-        Ok(out)
+        query
+            .fetch_all(self.conn())
+            .await?
+            .iter()
+            .map(upstream)
+            .collect()
     }
 
     /// The submitted reports of organizations other than `other_than` that share an alias or
@@ -197,37 +208,45 @@ impl WriteTx {
             }
             Ok(())
         };
-        // Two index ranges, organizations sorting before and after `other_than`, rather than
-        // `<>`, which would walk every report of the vulnerability, its own included.
+        // Two index ranges per key, organizations sorting before and after `other_than`,
+        // rather than `<>`, which would walk every report of the vulnerability, its own
+        // included; every key's ranges in one statement.
+        let mut n = 1; // $1 is `other_than`
+        let mut param = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut branches = Vec::new();
+        for _ in &keys.aliases {
+            let alias = param();
+            for side in ["<", ">"] {
+                branches.push(format!(
+                    "SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
+                     WHERE a.alias = {alias} AND a.reporter_org_id {side} $1 AND r.state <> 'draft'"
+                ));
+            }
+        }
+        for _ in &keys.packages {
+            let (eco, name) = (param(), param());
+            for side in ["<", ">"] {
+                branches.push(format!(
+                    "SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
+                     WHERE p.ecosystem = {eco} AND p.name = {name} AND p.reporter_org_id {side} $1 AND r.state <> 'draft'"
+                ));
+            }
+        }
+        if branches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = branches.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql).bind(other_than);
         for alias in &keys.aliases {
-            let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
-                 WHERE a.alias = $1 AND a.reporter_org_id < $2 AND r.state <> 'draft' \
-                 UNION ALL \
-                 SELECT {COLUMNS} FROM report_aliases a JOIN reports r ON r.id = a.report_id \
-                 WHERE a.alias = $1 AND a.reporter_org_id > $2 AND r.state <> 'draft'"
-            ))
-            .bind(alias)
-            .bind(other_than)
-            .fetch_all(self.conn())
-            .await?;
-            take(rows)?;
+            query = query.bind(alias);
         }
         for (eco, name) in &keys.packages {
-            let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
-                 WHERE p.ecosystem = $1 AND p.name = $2 AND p.reporter_org_id < $3 AND r.state <> 'draft' \
-                 UNION ALL \
-                 SELECT {COLUMNS} FROM report_packages p JOIN reports r ON r.id = p.report_id \
-                 WHERE p.ecosystem = $1 AND p.name = $2 AND p.reporter_org_id > $3 AND r.state <> 'draft'"
-            ))
-            .bind(eco)
-            .bind(name)
-            .bind(other_than)
-            .fetch_all(self.conn())
-            .await?;
-            take(rows)?;
+            query = query.bind(eco).bind(name);
         }
+        take(query.fetch_all(self.conn()).await?)?;
         Ok(found.into_values().collect())
     }
 }

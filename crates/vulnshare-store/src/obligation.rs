@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use vulnshare_core::obligation::{NewObligation, Obligation, ObligationStatus, Violation};
 
-use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
+use crate::codec::{from_json, from_opt_ts, from_ts, insert_rows_sql, new_id, to_json, ts};
 use crate::{Result, Store, WriteTx};
 
 const COLUMNS: &str = "id, terms, status_details, report_id, created_at, updated_at, notified_before_at, notified_due_at";
@@ -100,45 +100,69 @@ async fn by_query(
 }
 
 impl WriteTx {
-    /// Stores a generated obligation; `None` if the same duty (organization, regime, rule,
-    /// subject) is already on record.
-    pub async fn insert_obligation(
+    /// Inserts several new obligations in one statement; for each, the obligation as
+    /// created, or `None` where the party already has that duty about that subject.
+    pub async fn insert_obligations(
         &mut self,
-        new: &NewObligation,
+        new: &[NewObligation],
         report_id: Option<&str>,
         now: Timestamp,
-    ) -> Result<Option<Obligation>> {
-        let id = new_id("obl");
+    ) -> Result<Vec<Option<Obligation>>> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        const COLUMNS: usize = 21;
+        let ids: Vec<String> = new.iter().map(|_| new_id("obl")).collect();
         let status = ObligationStatus::Pending;
-        let done = sqlx::query(
-            "INSERT INTO obligations (id, regime_id, regime_version, rule_id, article, duty, party, party_org_id, subject, report_id, \
-             trigger_kind, trigger_at, due_at, time_zone, status, status_details, required_content, missing_content, terms, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
-             ON CONFLICT (party_org_id, regime_id, rule_id, subject) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&new.regime_id)
-        .bind(&new.regime_version)
-        .bind(&new.rule_id)
-        .bind(&new.article)
-        .bind(&new.duty)
-        .bind(new.party.as_str())
-        .bind(&new.party_org)
-        .bind(&new.subject)
-        .bind(report_id)
-        .bind(new.trigger.to_string())
-        .bind(ts(new.trigger_at))
-        .bind(new.due_at.map(ts))
-        .bind(&new.time_zone)
-        .bind(status_name(&status))
-        .bind(to_json(&status))
-        .bind(to_json(&new.required_content))
-        .bind(to_json(&new.required_content))
-        .bind(to_json(new))
-        .bind(ts(now))
-        .execute(self.conn())
-        .await?;
-        Ok((done.rows_affected() == 1).then(|| new.clone().into_obligation(id)))
+        let mut sql = insert_rows_sql(
+            "obligations (id, regime_id, regime_version, rule_id, article, duty, party, party_org_id, subject, report_id, \
+             trigger_kind, trigger_at, due_at, time_zone, status, status_details, required_content, missing_content, terms, created_at, updated_at)",
+            new.len(),
+            COLUMNS,
+        );
+        sql.push_str(
+            " ON CONFLICT (party_org_id, regime_id, rule_id, subject) DO NOTHING RETURNING id",
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, n) in ids.iter().zip(new) {
+            query = query
+                .bind(id)
+                .bind(&n.regime_id)
+                .bind(&n.regime_version)
+                .bind(&n.rule_id)
+                .bind(&n.article)
+                .bind(&n.duty)
+                .bind(n.party.as_str())
+                .bind(&n.party_org)
+                .bind(&n.subject)
+                .bind(report_id)
+                .bind(n.trigger.to_string())
+                .bind(ts(n.trigger_at))
+                .bind(n.due_at.map(ts))
+                .bind(&n.time_zone)
+                .bind(status_name(&status))
+                .bind(to_json(&status))
+                .bind(to_json(&n.required_content))
+                .bind(to_json(&n.required_content))
+                .bind(to_json(n))
+                .bind(ts(now))
+                .bind(ts(now));
+        }
+        let inserted: std::collections::HashSet<String> = query
+            .fetch_all(self.conn())
+            .await?
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(ids
+            .into_iter()
+            .zip(new)
+            .map(|(id, n)| {
+                inserted
+                    .contains(&id)
+                    .then(|| n.clone().into_obligation(id))
+            })
+            .collect())
     }
 
     /// The obligations of `org_id` about `subject` (a report or upstream notification id).

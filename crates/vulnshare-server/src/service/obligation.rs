@@ -16,7 +16,7 @@ use vulnshare_core::organization::{Membership, Organization};
 use vulnshare_core::policy::Actor;
 use vulnshare_core::regime::{Party, Regime, ReportFacts, Trigger};
 use vulnshare_core::report::{ExploitationStatus, Report, ReportKind};
-use vulnshare_store::{CorrelatedReport, VulnerabilityKeys, WriteTx};
+use vulnshare_store::{CorrelatedReport, ObligationRecord, VulnerabilityKeys, WriteTx};
 
 use super::audit_event_by;
 use super::regime::regimes_for;
@@ -63,39 +63,39 @@ pub(super) async fn create_obligations(
     now: Timestamp,
     who: By<'_>,
 ) -> AppResult<Vec<Obligation>> {
-    let mut created = Vec::new();
-    for new in generate(regimes, trigger) {
-        if let Some(ob) = store_obligation(tx, &new, report_id, now, who).await? {
-            created.push(ob);
-        }
-    }
-    Ok(created)
+    store_obligations(tx, &generate(regimes, trigger), report_id, now, who).await
 }
 
-/// Stores one generated obligation with its audit entry; `None` if it was already on record.
-async fn store_obligation(
+/// Stores generated obligations (one statement) with an audit entry each; returns those that
+/// were not already on record.
+async fn store_obligations(
     tx: &mut WriteTx,
-    new: &NewObligation,
+    new: &[NewObligation],
     report_id: Option<&str>,
     now: Timestamp,
     who: By<'_>,
-) -> AppResult<Option<Obligation>> {
-    let Some(ob) = tx.insert_obligation(new, report_id, now).await? else {
-        return Ok(None);
-    };
-    tx.audit(
-        now,
-        audit_event_by(
-            who,
-            "obligation.create",
-            "obligation",
-            &ob.id,
-            json!({"regime": new.regime_id, "rule": new.rule_id, "party_org": new.party_org,
-                   "subject": new.subject, "trigger_at": new.trigger_at, "due_at": new.due_at}),
-        ),
-    )
-    .await?;
-    Ok(Some(ob))
+) -> AppResult<Vec<Obligation>> {
+    let mut created = Vec::new();
+    for (new, ob) in new
+        .iter()
+        .zip(tx.insert_obligations(new, report_id, now).await?)
+    {
+        let Some(ob) = ob else { continue };
+        tx.audit(
+            now,
+            audit_event_by(
+                who,
+                "obligation.create",
+                "obligation",
+                &ob.id,
+                json!({"regime": new.regime_id, "rule": new.rule_id, "party_org": new.party_org,
+                       "subject": new.subject, "trigger_at": new.trigger_at, "due_at": new.due_at}),
+            ),
+        )
+        .await?;
+        created.push(ob);
+    }
+    Ok(created)
 }
 
 /// Records a violation once per obligation, audits it and tells the organization.
@@ -215,57 +215,52 @@ pub(crate) async fn on_report_submitted(
             tx.reports_matching_of_others(&keys, &org.id).await?,
         )
     };
-    let mut subjects = Vec::new();
+    // The member's duties this report may fulfil: those it has from upstream notifications it
+    // recorded about the same vulnerability, then those about the report itself. Reading each
+    // subject once is enough: nothing below but fulfilment changes them, and a follow-up duty
+    // is about the same subject as the duty it follows, after that subject was read.
+    let mut about = Vec::new();
     let mut existing = Vec::new();
     for n in &notifications {
         if n.organization_id == org.id {
-            for rec in tx.obligations_about(&org.id, &n.id).await? {
-                let terms = rec.obligation.terms;
-                existing.push((terms.regime_id, terms.rule_id));
-            }
-            subjects.push(n.id.clone());
+            let recs = tx.obligations_about(&org.id, &n.id).await?;
+            existing.extend(recs.iter().map(|r| {
+                let terms = &r.obligation.terms;
+                (terms.regime_id.clone(), terms.rule_id.clone())
+            }));
+            about.extend(recs);
         }
     }
-    for new in generate(&regimes, &trigger) {
-        if existing.contains(&(new.regime_id.clone(), new.rule_id.clone())) {
-            continue;
-        }
-        store_obligation(tx, &new, Some(&report.id), received_at, who).await?;
-    }
+    let new: Vec<NewObligation> = generate(&regimes, &trigger)
+        .into_iter()
+        .filter(|n| !existing.contains(&(n.regime_id.clone(), n.rule_id.clone())))
+        .collect();
+    store_obligations(tx, &new, Some(&report.id), received_at, who).await?;
+    let about_report = tx.obligations_about(&org.id, &report.id).await?;
     // Someone else reported it between this member's awareness and this report: that is the
     // evidence the member was late, measured to the other report.
     let aware_at = trigger.at;
-    breach_from_earliest(
-        tx,
-        &org.id,
-        &report.id,
-        &others,
-        AwarenessProof::MemberAwareAt { at: aware_at },
-        Some(received_at),
-        received_at,
-        who,
-    )
-    .await?;
-    subjects.push(report.id.clone());
-    for subject in subjects {
-        for rec in tx.obligations_about(&org.id, &subject).await? {
-            let ob = rec.obligation;
-            if is_open(&ob)
-                && fulfilled_by(&ob.terms.rule_id) == Some(FulfillingEvent::PlatformReport)
-            {
-                let missing = missing_content(&report.content, &ob.terms.required_content);
-                fulfil_obligation(
-                    tx,
-                    &regimes,
-                    &ob,
-                    received_at,
-                    &report.id,
-                    &missing,
-                    received_at,
-                    who,
-                )
-                .await?;
-            }
+    if let Some(third) = earliest_after(&others, aware_at, Some(received_at)) {
+        let proof = AwarenessProof::MemberAwareAt { at: aware_at };
+        breach_in(tx, &about_report, proof, &third, received_at, who).await?;
+    }
+    about.extend(about_report);
+    for rec in about {
+        let ob = rec.obligation;
+        if is_open(&ob) && fulfilled_by(&ob.terms.rule_id) == Some(FulfillingEvent::PlatformReport)
+        {
+            let missing = missing_content(&report.content, &ob.terms.required_content);
+            fulfil_obligation(
+                tx,
+                &regimes,
+                &ob,
+                received_at,
+                &report.id,
+                &missing,
+                received_at,
+                who,
+            )
+            .await?;
         }
     }
     correlate(tx, report, &others, &notifications, received_at, who).await
@@ -338,12 +333,25 @@ async fn breach_from(
     now: Timestamp,
     who: By<'_>,
 ) -> AppResult<()> {
-    for rec in tx.obligations_about(org_id, subject).await? {
-        let ob = rec.obligation;
+    let about = tx.obligations_about(org_id, subject).await?;
+    breach_in(tx, &about, proof, third, now, who).await
+}
+
+/// [`breach_from`] over obligations already read.
+async fn breach_in(
+    tx: &mut WriteTx,
+    about: &[ObligationRecord],
+    proof: AwarenessProof,
+    third: &ThirdPartyReport,
+    now: Timestamp,
+    who: By<'_>,
+) -> AppResult<()> {
+    for rec in about {
+        let ob = &rec.obligation;
         if fulfilled_by(&ob.terms.rule_id) != Some(FulfillingEvent::PlatformReport) {
             continue;
         }
-        if let Some(v) = violation_from_third_party(&ob, proof.clone(), third.clone()) {
+        if let Some(v) = violation_from_third_party(ob, proof.clone(), third.clone()) {
             record_violation(tx, &v, now, who).await?;
         }
     }
@@ -434,12 +442,24 @@ async fn breach_from_earliest(
     now: Timestamp,
     who: By<'_>,
 ) -> AppResult<()> {
+    if let Some(third) = earliest_after(others, proof.aware_at(), before) {
+        breach_from(tx, org_id, subject, proof, &third, now, who).await?;
+    }
+    Ok(())
+}
+
+/// The earliest of `others` received after `aware_at` (and before `before`, if given).
+fn earliest_after(
+    others: &[CorrelatedReport],
+    aware_at: Timestamp,
+    before: Option<Timestamp>,
+) -> Option<ThirdPartyReport> {
     let mut earliest: Option<ThirdPartyReport> = None;
     for r in others {
         let Some(received) = r.received_at else {
             continue;
         };
-        if received <= proof.aware_at() || before.is_some_and(|b| received >= b) {
+        if received <= aware_at || before.is_some_and(|b| received >= b) {
             continue;
         }
         if earliest.as_ref().is_none_or(|e| received < e.received_at) {
@@ -450,8 +470,5 @@ async fn breach_from_earliest(
             });
         }
     }
-    if let Some(third) = earliest {
-        breach_from(tx, org_id, subject, proof, &third, now, who).await?;
-    }
-    Ok(())
+    earliest
 }

@@ -35,13 +35,21 @@ pub async fn create_report(
         content.check_submittable()?;
     }
     let mut tx = state.store.begin_write().await?;
-    let mut report = tx
+    // Filed and submitted at once: stored as submitted (no second write), `received_at` read
+    // from the clock under the audit head like any submission's.
+    let (report_state, received_at, now) = if submit {
+        let received_at = state.clock.now();
+        (ReportState::Submitted, Some(received_at), received_at)
+    } else {
+        (ReportState::Draft, None, now)
+    };
+    let report = tx
         .create_report(
             &actor.org_id,
             &actor.user_id,
             &content,
-            ReportState::Draft,
-            None,
+            report_state,
+            received_at,
             now,
         )
         .await?;
@@ -56,8 +64,8 @@ pub async fn create_report(
         ),
     )
     .await?;
-    if submit {
-        report = mark_submitted(state, &mut tx, actor, report).await?;
+    if let Some(received_at) = received_at {
+        submitted(&mut tx, actor, &report, received_at).await?;
     }
     tx.commit().await?;
     let receipt = submit
@@ -77,6 +85,18 @@ async fn mark_submitted(
     report.state = ReportState::Submitted;
     report.received_at = Some(received_at);
     tx.set_report_state(&report, received_at).await?;
+    report.updated_at = received_at;
+    submitted(tx, actor, &report, received_at).await?;
+    Ok(report)
+}
+
+/// Audits a submission and starts what it sets off (duties, correlation).
+async fn submitted(
+    tx: &mut vulnshare_store::WriteTx,
+    actor: &Actor,
+    report: &Report,
+    received_at: jiff::Timestamp,
+) -> AppResult<()> {
     tx.audit(
         received_at,
         audit_event(
@@ -88,9 +108,7 @@ async fn mark_submitted(
         ),
     )
     .await?;
-    report.updated_at = received_at;
-    super::on_report_submitted(tx, Some(actor), &report, received_at).await?;
-    Ok(report)
+    super::on_report_submitted(tx, Some(actor), report, received_at).await
 }
 
 /// The receipt of a submitted report. Signatures are deterministic, so re-issuing gives the
