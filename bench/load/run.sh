@@ -70,7 +70,7 @@ work, script, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
 def ms(v):
     n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-rps, p50, p99, bad = 0.0, 0.0, 0.0, 0
+rps, p50, p99, bad, requests = 0.0, 0.0, 0.0, 0, 0
 for port in ports:
     text = open(f"{work}/wrk-{script}-{port}.txt").read()
     rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -81,12 +81,54 @@ for port in ports:
     m = re.search(r"Socket errors: .*", text)
     if m:
         print(f"  ({port}: {m.group(0)})", file=sys.stderr)
-print(f"{rps:.0f} {p50:.1f} {p99:.1f} {bad}")
+    requests += int(re.search(r"(\d+) requests in", text).group(1))
+print(f"{rps:.0f} {p50:.1f} {p99:.1f} {bad} {requests}")
 EOF
 }
 
-echo "| store | nodes | submissions/s | p50 ms | p99 ms | errors | OSV queries/s (token) | p50 ms | p99 ms | errors | OSV queries/s (anonymous) | p50 ms | p99 ms | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+# CPU time (user + system, in ms) so far of the server processes given and of every PostgreSQL
+# process, exited backends included: "server_ms database_ms". Per request, it is the cost of the work whatever else the
+# machine runs, where throughput is also the wait for a core.
+cpu_ms() {
+  python3 - "$@" <<'EOF'
+import os, sys
+hz = os.sysconf("SC_CLK_TCK")
+def ticks(pid):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return 0, ""
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    # utime + stime, and cutime + cstime: the postmaster's count of its exited backends.
+    return sum(int(f) for f in fields[11:15]), name
+servers = sum(ticks(p)[0] for p in sys.argv[1:])
+database = 0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    t, name = ticks(pid)
+    if name == "postgres":
+        database += t
+print(servers * 1000 // hz, database * 1000 // hz)
+EOF
+}
+
+# Runs `load` and prints its figures followed by server and database CPU ms per request.
+measure() { # script port...
+  local s0 d0 s1 d1 rps p50 p99 bad n
+  read -r s0 d0 < <(cpu_ms "${PIDS[@]}")
+  read -r rps p50 p99 bad n < <(load "$@")
+  read -r s1 d1 < <(cpu_ms "${PIDS[@]}")
+  python3 - "$rps" "$p50" "$p99" "$bad" "$n" "$s0" "$d0" "$s1" "$d1" "$STORE" <<'EOF'
+import sys
+rps, p50, p99, bad, n, s0, d0, s1, d1, store = sys.argv[1:]
+n = max(int(n), 1)
+db = f"{(int(d1) - int(d0)) / n:.2f}" if store != "sqlite" else "-"
+print(rps, p50, p99, bad, f"{(int(s1) - int(s0)) / n:.2f}", db)
+EOF
+}
+
+echo "| store | nodes | submissions/s | p50 ms | p99 ms | errors | CPU ms per submission (server + database) | OSV queries/s (token) | p50 ms | p99 ms | errors | CPU ms per query | OSV queries/s (anonymous) | p50 ms | p99 ms | errors | CPU ms per query |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for config in $CONFIGS; do
   case $config in
     sqlite) start 18501 --demo --data-dir "$WORK/sqlite"; PORTS=(18501) ;;
@@ -100,10 +142,11 @@ for config in $CONFIGS; do
   esac
   TOKEN=$(grep -m1 'demo account: Alibaba Cloud' "$WORK/server-${PORTS[0]}.log" | awk '{print $NF}')
   publish "http://127.0.0.1:${PORTS[0]}"
-  read -r s_rps s_p50 s_p99 s_bad < <(AS=$TOKEN load submit.lua "${PORTS[@]}")
-  read -r o_rps o_p50 o_p99 o_bad < <(AS=$TOKEN load osv.lua "${PORTS[@]}")
-  read -r a_rps a_p50 a_p99 a_bad < <(AS="" load osv.lua "${PORTS[@]}")
-  echo "| ${config%[12]} | ${#PORTS[@]} | $s_rps | $s_p50 | $s_p99 | $s_bad | $o_rps | $o_p50 | $o_p99 | $o_bad | $a_rps | $a_p50 | $a_p99 | $a_bad |"
+  STORE=${config%[12]}
+  read -r s_rps s_p50 s_p99 s_bad s_srv s_db < <(AS=$TOKEN measure submit.lua "${PORTS[@]}")
+  read -r o_rps o_p50 o_p99 o_bad o_srv o_db < <(AS=$TOKEN measure osv.lua "${PORTS[@]}")
+  read -r a_rps a_p50 a_p99 a_bad a_srv a_db < <(AS="" measure osv.lua "${PORTS[@]}")
+  echo "| $STORE | ${#PORTS[@]} | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_srv + $s_db | $o_rps | $o_p50 | $o_p99 | $o_bad | $o_srv + $o_db | $a_rps | $a_p50 | $a_p99 | $a_bad | $a_srv + $a_db |"
   stop_all
   if [ "$config" != sqlite ]; then
     psql -q -h 127.0.0.1 -U postgres -d test -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"

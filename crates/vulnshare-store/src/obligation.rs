@@ -89,10 +89,11 @@ async fn by_query(
     binds: &[&str],
 ) -> Result<Vec<ObligationRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM obligations WHERE {clause} ORDER BY created_at, id");
-    // Planned for its values each time rather than prepared once per connection: a plan made
-    // while the table was small (a new platform) walked a member's whole history on every
-    // later call, and each submission makes several of these.
-    let mut q = sqlx::query(&sql).persistent(false);
+    // Prepared once per connection. Every clause here is equality on an index's leading
+    // columns (or no condition), which a generic plan uses whatever the table's size; before
+    // the (party, subject) index, the generic plan walked a member's whole history through the
+    // unique index on every call (checked with `plan_cache_mode = force_generic_plan`).
+    let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(*b);
     }
