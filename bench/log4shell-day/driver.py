@@ -165,7 +165,7 @@ def main():
         while not stop.is_set():
             n += 1
             status, _, t = call("POST", "/api/v1/reports", token, {
-                "kind": "vulnerability", "title": f"Draft {n} filed while the advisory is matched"})
+                "kind": "own_product", "title": f"Draft {n} filed while the advisory is matched"})
             writes.append(t)
             if status != 201:
                 write_errors.append(status)

@@ -260,6 +260,7 @@ impl UnlockedWriteTx {
             head_hash: row.1,
             pending: Vec::new(),
             catalog_changed: false,
+            violated: std::collections::HashSet::new(),
         })
     }
 
@@ -281,6 +282,9 @@ pub struct WriteTx {
     // The advisory catalog's generation is raised once, at commit, however many changes this
     // transaction made to advisories and case participants.
     catalog_changed: bool,
+    // Obligations given their (only) violation in this transaction: a second attempt is known
+    // to change nothing without asking the database.
+    violated: std::collections::HashSet<String>,
 }
 
 impl WriteTx {

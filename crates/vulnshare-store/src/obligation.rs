@@ -259,6 +259,9 @@ impl WriteTx {
         violation: &Violation,
         now: Timestamp,
     ) -> Result<Option<String>> {
+        if self.violated.contains(&violation.obligation_id) {
+            return Ok(None);
+        }
         let id = new_id("vio");
         let kind = serde_json::to_value(&violation.evidence)
             .ok()
@@ -278,6 +281,7 @@ impl WriteTx {
         .bind(ts(now))
         .execute(self.conn())
         .await?;
+        self.violated.insert(violation.obligation_id.clone());
         Ok((done.rows_affected() == 1).then_some(id))
     }
 }
