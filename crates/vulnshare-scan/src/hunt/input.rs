@@ -2,10 +2,11 @@
 //! compressed with gzip, zstd, bzip2 or xz. The format is told by the first bytes, never by the
 //! name, because rotated logs are often renamed (`access.log.1` holding gzip) or piped.
 //!
-//! Every input is read in large segments cut at newlines and each segment is scanned on all
-//! threads with [`Hunter::scan_bytes_parallel`]; inputs run in parallel too. Plain files are read,
-//! not memory-mapped: a log rotated with `copytruncate` while it is mapped would kill the process
-//! with `SIGBUS`, and buffered reads of page-cache data run at several GB/s anyway.
+//! Every input is taken in large segments cut at newlines and each segment is scanned on all
+//! threads with [`Hunter::scan_bytes_parallel`]; inputs run in parallel too. Plain files are
+//! memory-mapped on Linux (see `mapped_file` for why a file cut short meanwhile does not kill the
+//! process); a file that grew while it was scanned is read on from where the mapping ends.
+//! Standard input, pipes, compressed files and other systems are read into buffers.
 //!
 //! One bad input (unreadable, corrupt, a compression bomb over the limit) becomes an
 //! [`InputWarning`]; hits found before the failure are still reported and the other inputs go on.
@@ -17,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+#[cfg(target_os = "linux")]
+use super::mapped_file::MappedFile;
 use super::{Hit, Hunter, ScanSummary};
 
 /// One log to scan.
@@ -100,6 +103,14 @@ pub enum InputError {
         /// The limit in bytes.
         limit: u64,
         /// Lines scanned before stopping.
+        line_number: u64,
+    },
+    /// The file got shorter while it was scanned.
+    #[error(
+        "it shrank while it was read (rotated with copytruncate?) after line {line_number}; hits before that line were reported; hunt the rotated copy as well"
+    )]
+    Shrank {
+        /// Lines scanned before the file's new end was met.
         line_number: u64,
     },
     /// Reading or decompressing failed part way.
@@ -248,23 +259,43 @@ pub fn hunt_input(
     options: &InputOptions,
     observer: &dyn HuntObserver,
 ) -> HuntTotals {
+    let mut on_hits = |hits: Vec<Hit>| observer.on_hits(input, hits);
+    let progress = |bytes| observer.on_progress(bytes);
     let reader: Box<dyn Read> = match input {
         Input::Stdin => Box::new(io::stdin().lock()),
         Input::File(path) => match File::open(path) {
             Ok(file) if file.metadata().is_ok_and(|m| m.is_dir()) => {
                 return failed(input, InputError::NotAFile, observer);
             }
-            Ok(file) => Box::new(file),
+            Ok(file) => {
+                #[cfg(target_os = "linux")]
+                if let Some(mapped) = MappedFile::new(&file)
+                    && Compression::detect(mapped.bytes()) == Compression::Plain
+                {
+                    let result =
+                        hunt_mapped(hunter, file, &mapped, options, &mut on_hits, &progress);
+                    return totals(input, result, observer);
+                }
+                Box::new(file)
+            }
             Err(error) => return failed(input, InputError::Open(error), observer),
         },
     };
+    let result = hunt_reader(hunter, reader, options, &mut on_hits, &progress);
+    totals(input, result, observer)
+}
+
+/// The totals of one input from how its hunt ended; a failure goes to the observer.
+fn totals(
+    input: &Input,
+    result: Result<(Compression, ScanSummary), ReadFailure>,
+    observer: &dyn HuntObserver,
+) -> HuntTotals {
     let mut totals = HuntTotals {
         files: 1,
         ..HuntTotals::default()
     };
-    let mut on_hits = |hits: Vec<Hit>| observer.on_hits(input, hits);
-    let progress = |bytes| observer.on_progress(bytes);
-    match hunt_reader(hunter, reader, options, &mut on_hits, &progress) {
+    match result {
         Ok((compression, summary)) => {
             totals.compressed_files = u64::from(compression != Compression::Plain);
             totals.scan = summary;
@@ -392,18 +423,123 @@ pub fn hunt_reader(
                 source,
             },
         })?;
-    let segment = options.segment_bytes.max(1 << 16);
-    let mut total = ScanSummary::default();
+    let mut segments = Segments::new(compression, on_hits, on_progress);
+    read_segments(hunter, &mut *reader, &[], options, &mut segments)?;
+    Ok((compression, segments.total))
+}
+
+/// Smallest segment; [`InputOptions::segment_bytes`] is raised to it.
+const MIN_SEGMENT_BYTES: usize = 1 << 16;
+
+/// Totals of the segments of one input so far, and the hits of the last one, which are reported
+/// while the next one is scanned: counting and printing them is serial work that would
+/// otherwise leave the other threads idle.
+struct Segments<'a> {
+    compression: Compression,
+    total: ScanSummary,
+    pending: Vec<Hit>,
+    on_hits: &'a mut dyn FnMut(Vec<Hit>),
+    on_progress: &'a dyn Fn(u64),
+}
+
+impl<'a> Segments<'a> {
+    fn new(
+        compression: Compression,
+        on_hits: &'a mut dyn FnMut(Vec<Hit>),
+        on_progress: &'a dyn Fn(u64),
+    ) -> Self {
+        Self {
+            compression,
+            total: ScanSummary::default(),
+            pending: Vec::new(),
+            on_hits,
+            on_progress,
+        }
+    }
+
+    /// Reports the hits waiting, if any.
+    fn report_pending(&mut self) {
+        if !self.pending.is_empty() {
+            (self.on_hits)(std::mem::take(&mut self.pending));
+        }
+    }
+
+    /// Scans `data` on all threads while the hits of the segment before are reported.
+    fn scan(&mut self, hunter: &Hunter, data: &[u8]) -> (Vec<Hit>, ScanSummary) {
+        let mut scanned = None;
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| scanned = Some(hunter.scan_bytes_parallel(data)));
+            self.report_pending();
+        });
+        scanned.expect("the scope ran the scan")
+    }
+
+    /// Adds a scanned segment; `continues_line` says its last line goes on in the next one.
+    fn add(&mut self, mut hits: Vec<Hit>, mut summary: ScanSummary, continues_line: bool) {
+        if continues_line {
+            // A line longer than a segment: it is counted once, when it ends.
+            summary.lines -= 1;
+        }
+        for hit in &mut hits {
+            hit.line_number += self.total.lines;
+            hit.byte_offset += self.total.bytes;
+        }
+        (self.on_progress)(summary.bytes);
+        self.total.add(&summary);
+        self.pending = hits;
+    }
+
+    /// Reports what is pending and turns `error` into the failure of this input.
+    fn fail(&mut self, error: InputError) -> ReadFailure {
+        self.report_pending();
+        ReadFailure {
+            compression: self.compression,
+            summary: self.total,
+            error,
+        }
+    }
+
+    /// The failure for a read error.
+    fn read_failure(&mut self, source: io::Error, options: &InputOptions) -> ReadFailure {
+        let line_number = self.total.lines;
+        let error = if source.get_ref().is_some_and(|e| e.is::<LimitExceeded>()) {
+            InputError::DecompressedTooLarge {
+                format: self.compression.as_str(),
+                limit: options.max_decompressed_bytes,
+                line_number,
+            }
+        } else {
+            InputError::Read {
+                format: self.compression.as_str(),
+                line_number,
+                source,
+            }
+        };
+        self.fail(error)
+    }
+}
+
+/// Reads `reader` to its end in segments, after the `start` bytes already taken from it, and
+/// scans them; the last segment's hits are reported too.
+fn read_segments(
+    hunter: &Hunter,
+    reader: &mut dyn Read,
+    start: &[u8],
+    options: &InputOptions,
+    segments: &mut Segments<'_>,
+) -> Result<(), ReadFailure> {
+    let segment = options
+        .segment_bytes
+        .max(MIN_SEGMENT_BYTES)
+        .max(start.len());
     // Two buffers: the next segment is read on this thread while the other threads scan the
     // current one, so reading (a copy out of the page cache, or decompression) and scanning
     // overlap. With one thread the scan simply runs after the read.
     let mut buffer = vec![0u8; segment];
     let mut next = vec![0u8; segment];
-    let mut filled = 0;
-    let (mut at_end, mut error) = fill(&mut reader, &mut buffer, &mut filled);
-    // Hits of the segment before, reported while the current one is scanned: counting and
-    // printing them is serial work that would otherwise leave the other threads idle.
-    let mut previous_hits: Vec<Hit> = Vec::new();
+    buffer[..start.len()].copy_from_slice(start);
+    let mut filled = start.len();
+    let (mut at_end, mut error) = fill(reader, &mut buffer, &mut filled);
     loop {
         let data = &buffer[..filled];
         let cut = if at_end || error.is_some() {
@@ -422,54 +558,73 @@ pub fn hunt_reader(
         rayon::in_place_scope(|scope| {
             scope.spawn(|_| scanned = Some(hunter.scan_bytes_parallel(&data[..cut])));
             if !stop {
-                next_state = fill(&mut reader, &mut next, &mut next_filled);
+                next_state = fill(reader, &mut next, &mut next_filled);
             }
-            if !previous_hits.is_empty() {
-                on_hits(std::mem::take(&mut previous_hits));
-            }
+            segments.report_pending();
         });
-        let (mut hits, mut summary) = scanned.expect("the scope ran the scan");
-        if continues_line && data.last() != Some(&b'\n') {
-            // A line longer than a segment: it is counted once, when it ends.
-            summary.lines -= 1;
-        }
-        for hit in &mut hits {
-            hit.line_number += total.lines;
-            hit.byte_offset += total.bytes;
-        }
-        on_progress(summary.bytes);
-        total.add(&summary);
-        if stop && !hits.is_empty() {
-            on_hits(std::mem::take(&mut hits));
-        }
-        previous_hits = hits;
+        let (hits, summary) = scanned.expect("the scope ran the scan");
+        segments.add(hits, summary, continues_line && data.last() != Some(&b'\n'));
         if let Some(source) = error {
-            let error = if source.get_ref().is_some_and(|e| e.is::<LimitExceeded>()) {
-                InputError::DecompressedTooLarge {
-                    format: compression.as_str(),
-                    limit: options.max_decompressed_bytes,
-                    line_number: total.lines,
-                }
-            } else {
-                InputError::Read {
-                    format: compression.as_str(),
-                    line_number: total.lines,
-                    source,
-                }
-            };
-            return Err(ReadFailure {
-                compression,
-                summary: total,
-                error,
-            });
+            return Err(segments.read_failure(source, options));
         }
         if at_end {
-            return Ok((compression, total));
+            segments.report_pending();
+            return Ok(());
         }
         std::mem::swap(&mut buffer, &mut next);
         filled = next_filled;
         (at_end, error) = next_state;
     }
+}
+
+/// Scans a mapped plain file in the segments [`read_segments`] would read it in (so hits and
+/// line counts are the same either way), then reads on from the mapping's end if the file grew.
+#[cfg(target_os = "linux")]
+fn hunt_mapped(
+    hunter: &Hunter,
+    mut file: File,
+    mapped: &MappedFile,
+    options: &InputOptions,
+    on_hits: &mut dyn FnMut(Vec<Hit>),
+    on_progress: &dyn Fn(u64),
+) -> Result<(Compression, ScanSummary), ReadFailure> {
+    use std::io::{Seek, SeekFrom};
+
+    let data = mapped.bytes();
+    let segment = options.segment_bytes.max(MIN_SEGMENT_BYTES);
+    let mut segments = Segments::new(Compression::Plain, on_hits, on_progress);
+    let mut pos = 0;
+    while data.len() - pos >= segment {
+        let end = pos + segment;
+        let cut = memchr::memrchr(b'\n', &data[pos..end]).map_or(end, |i| pos + i + 1);
+        let (hits, summary) = segments.scan(hunter, &data[pos..cut]);
+        segments.add(hits, summary, cut == end && data[end - 1] != b'\n');
+        if mapped.shrank() {
+            let line_number = segments.total.lines;
+            return Err(segments.fail(InputError::Shrank { line_number }));
+        }
+        pos = cut;
+    }
+    let rest = &data[pos..];
+    let grew = file.metadata().is_ok_and(|m| m.len() > data.len() as u64);
+    if grew && !mapped.shrank() {
+        // Appended to while it was scanned: what came after the mapping is read, as a file
+        // read to its end would be.
+        segments.report_pending();
+        if let Err(source) = file.seek(SeekFrom::Start(data.len() as u64)) {
+            return Err(segments.read_failure(source, options));
+        }
+        read_segments(hunter, &mut file, rest, options, &mut segments)?;
+        return Ok((Compression::Plain, segments.total));
+    }
+    let (hits, summary) = segments.scan(hunter, rest);
+    segments.add(hits, summary, false);
+    if mapped.shrank() {
+        let line_number = segments.total.lines;
+        return Err(segments.fail(InputError::Shrank { line_number }));
+    }
+    segments.report_pending();
+    Ok((Compression::Plain, segments.total))
 }
 
 /// Reads until `buffer` is full, the stream ends (`true`) or fails.
