@@ -27,6 +27,8 @@ pub mod corpus;
 mod decode;
 pub mod input;
 mod lookup;
+#[cfg(target_os = "linux")]
+mod mapped_file;
 pub mod output;
 mod prefilter;
 pub mod report;

@@ -25,32 +25,46 @@ pub(crate) fn decode_layers(input: &[u8], max_layers: u8) -> (Cow<'_, [u8]>, u8)
 }
 
 /// Decodes every escape in `input` once; `None` when the input holds no escape at all.
+///
+/// Text between escapes is copied a run at a time, and nothing is allocated before the first
+/// escape that decodes: many candidate lines hold a `%`, `&` or `\` that starts no escape (a
+/// query string, a Windows path), and copying them byte by byte into a new line was most of
+/// the decoder's time.
 pub(crate) fn decode_once(input: &[u8]) -> Option<Vec<u8>> {
-    let first = memchr::memchr3(b'%', b'\\', b'&', input)?;
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(&input[..first]);
+    let mut out: Vec<u8> = Vec::new();
     let mut changed = false;
-    let mut i = first;
-    while i < input.len() {
-        let rest = &input[i..];
-        let decoded = match rest[0] {
-            b'%' => percent(rest, &mut out),
-            b'\\' => backslash(rest, &mut out),
-            b'&' => entity(rest, &mut out),
-            _ => None,
+    // What one escape decodes to, before it is known to decode.
+    let mut decoded: Vec<u8> = Vec::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr3(b'%', b'\\', b'&', &input[from..]) {
+        let at = from + offset;
+        let rest = &input[at..];
+        decoded.clear();
+        let consumed = match rest[0] {
+            b'%' => percent(rest, &mut decoded),
+            b'\\' => backslash(rest, &mut decoded),
+            _ => entity(rest, &mut decoded),
         };
-        match decoded {
+        match consumed {
             Some(consumed) => {
-                changed = true;
-                i += consumed;
+                if !changed {
+                    changed = true;
+                    out.reserve(input.len());
+                }
+                out.extend_from_slice(&input[copied..at]);
+                out.extend_from_slice(&decoded);
+                copied = at + consumed;
+                from = copied;
             }
-            None => {
-                out.push(rest[0]);
-                i += 1;
-            }
+            None => from = at + 1,
         }
     }
-    changed.then_some(out)
+    if !changed {
+        return None;
+    }
+    out.extend_from_slice(&input[copied..]);
+    Some(out)
 }
 
 fn hex_value(byte: u8) -> Option<u32> {
@@ -239,6 +253,14 @@ mod tests {
         assert!(decode_once(b"GET /index.html HTTP/1.1").is_none());
         assert_eq!(decode("100% sure & ready \\q"), "100% sure & ready \\q");
         assert_eq!(decode("C:\\new"), "C:\new");
+    }
+
+    #[test]
+    fn text_around_escapes_is_kept_as_it_is() {
+        assert!(decode_once(b"GET /?a=1&b=2 100% C:\\q &x; &#; %zz").is_none());
+        assert_eq!(decode("a=1&b=2 %24 &#36;&q \\q%7B%"), "a=1&b=2 $ $&q \\q{%");
+        assert_eq!(decode("%24"), "$");
+        assert_eq!(decode("x%"), "x%");
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! compressed with gzip, zstd, bzip2 or xz. The format is told by the first bytes, never by the
 //! name, because rotated logs are often renamed (`access.log.1` holding gzip) or piped.
 //!
-//! Every input is read in large segments cut at newlines and each segment is scanned on all
-//! threads with [`Hunter::scan_bytes_parallel`]; inputs run in parallel too. Plain files are read,
-//! not memory-mapped: a log rotated with `copytruncate` while it is mapped would kill the process
-//! with `SIGBUS`, and buffered reads of page-cache data run at several GB/s anyway.
+//! Every input is taken in large segments cut at newlines and each segment is scanned on all
+//! threads with [`Hunter::scan_bytes_parallel`]; inputs run in parallel too. Plain files are
+//! memory-mapped on Linux (see `mapped_file` for why a file cut short meanwhile does not kill the
+//! process); a file that grew while it was scanned is read on from where the mapping ends.
+//! Standard input, pipes, compressed files and other systems are read into buffers.
 //!
 //! One bad input (unreadable, corrupt, a compression bomb over the limit) becomes an
 //! [`InputWarning`]; hits found before the failure are still reported and the other inputs go on.
@@ -17,7 +18,14 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+mod segments;
+
+#[cfg(target_os = "linux")]
+use super::mapped_file::MappedFile;
 use super::{Hit, Hunter, ScanSummary};
+#[cfg(target_os = "linux")]
+use segments::hunt_mapped;
+use segments::{Segments, read_segments};
 
 /// One log to scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,6 +108,14 @@ pub enum InputError {
         /// The limit in bytes.
         limit: u64,
         /// Lines scanned before stopping.
+        line_number: u64,
+    },
+    /// The file got shorter while it was scanned.
+    #[error(
+        "it shrank while it was read (rotated with copytruncate?) after line {line_number}; hits before that line were reported; hunt the rotated copy as well"
+    )]
+    Shrank {
+        /// Lines scanned before the file's new end was met.
         line_number: u64,
     },
     /// Reading or decompressing failed part way.
@@ -248,23 +264,43 @@ pub fn hunt_input(
     options: &InputOptions,
     observer: &dyn HuntObserver,
 ) -> HuntTotals {
+    let mut on_hits = |hits: Vec<Hit>| observer.on_hits(input, hits);
+    let progress = |bytes| observer.on_progress(bytes);
     let reader: Box<dyn Read> = match input {
         Input::Stdin => Box::new(io::stdin().lock()),
         Input::File(path) => match File::open(path) {
             Ok(file) if file.metadata().is_ok_and(|m| m.is_dir()) => {
                 return failed(input, InputError::NotAFile, observer);
             }
-            Ok(file) => Box::new(file),
+            Ok(file) => {
+                #[cfg(target_os = "linux")]
+                if let Some(mapped) = MappedFile::new(&file)
+                    && Compression::detect(mapped.bytes()) == Compression::Plain
+                {
+                    let result =
+                        hunt_mapped(hunter, file, &mapped, options, &mut on_hits, &progress);
+                    return totals(input, result, observer);
+                }
+                Box::new(file)
+            }
             Err(error) => return failed(input, InputError::Open(error), observer),
         },
     };
+    let result = hunt_reader(hunter, reader, options, &mut on_hits, &progress);
+    totals(input, result, observer)
+}
+
+/// The totals of one input from how its hunt ended; a failure goes to the observer.
+fn totals(
+    input: &Input,
+    result: Result<(Compression, ScanSummary), ReadFailure>,
+    observer: &dyn HuntObserver,
+) -> HuntTotals {
     let mut totals = HuntTotals {
         files: 1,
         ..HuntTotals::default()
     };
-    let mut on_hits = |hits: Vec<Hit>| observer.on_hits(input, hits);
-    let progress = |bytes| observer.on_progress(bytes);
-    match hunt_reader(hunter, reader, options, &mut on_hits, &progress) {
+    match result {
         Ok((compression, summary)) => {
             totals.compressed_files = u64::from(compression != Compression::Plain);
             totals.scan = summary;
@@ -392,97 +428,9 @@ pub fn hunt_reader(
                 source,
             },
         })?;
-    let segment = options.segment_bytes.max(1 << 16);
-    let mut total = ScanSummary::default();
-    // Two buffers: the next segment is read on this thread while the other threads scan the
-    // current one, so reading (a copy out of the page cache, or decompression) and scanning
-    // overlap. With one thread the scan simply runs after the read.
-    let mut buffer = vec![0u8; segment];
-    let mut next = vec![0u8; segment];
-    let mut filled = 0;
-    let (mut at_end, mut error) = fill(&mut reader, &mut buffer, &mut filled);
-    // Hits of the segment before, reported while the current one is scanned: counting and
-    // printing them is serial work that would otherwise leave the other threads idle.
-    let mut previous_hits: Vec<Hit> = Vec::new();
-    loop {
-        let data = &buffer[..filled];
-        let cut = if at_end || error.is_some() {
-            filled
-        } else {
-            memchr::memrchr(b'\n', data).map_or(filled, |i| i + 1)
-        };
-        let continues_line = cut == filled && !at_end && error.is_none() && cut > 0;
-        let stop = at_end || error.is_some();
-        // The rest of a line cut by the segment end starts the next segment.
-        let carried = filled - cut;
-        next[..carried].copy_from_slice(&data[cut..]);
-        let mut next_filled = carried;
-        let mut scanned = None;
-        let mut next_state = (true, None);
-        rayon::in_place_scope(|scope| {
-            scope.spawn(|_| scanned = Some(hunter.scan_bytes_parallel(&data[..cut])));
-            if !stop {
-                next_state = fill(&mut reader, &mut next, &mut next_filled);
-            }
-            if !previous_hits.is_empty() {
-                on_hits(std::mem::take(&mut previous_hits));
-            }
-        });
-        let (mut hits, mut summary) = scanned.expect("the scope ran the scan");
-        if continues_line && data.last() != Some(&b'\n') {
-            // A line longer than a segment: it is counted once, when it ends.
-            summary.lines -= 1;
-        }
-        for hit in &mut hits {
-            hit.line_number += total.lines;
-            hit.byte_offset += total.bytes;
-        }
-        on_progress(summary.bytes);
-        total.add(&summary);
-        if stop && !hits.is_empty() {
-            on_hits(std::mem::take(&mut hits));
-        }
-        previous_hits = hits;
-        if let Some(source) = error {
-            let error = if source.get_ref().is_some_and(|e| e.is::<LimitExceeded>()) {
-                InputError::DecompressedTooLarge {
-                    format: compression.as_str(),
-                    limit: options.max_decompressed_bytes,
-                    line_number: total.lines,
-                }
-            } else {
-                InputError::Read {
-                    format: compression.as_str(),
-                    line_number: total.lines,
-                    source,
-                }
-            };
-            return Err(ReadFailure {
-                compression,
-                summary: total,
-                error,
-            });
-        }
-        if at_end {
-            return Ok((compression, total));
-        }
-        std::mem::swap(&mut buffer, &mut next);
-        filled = next_filled;
-        (at_end, error) = next_state;
-    }
-}
-
-/// Reads until `buffer` is full, the stream ends (`true`) or fails.
-fn fill(reader: &mut dyn Read, buffer: &mut [u8], filled: &mut usize) -> (bool, Option<io::Error>) {
-    while *filled < buffer.len() {
-        match reader.read(&mut buffer[*filled..]) {
-            Ok(0) => return (true, None),
-            Ok(n) => *filled += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return (false, Some(e)),
-        }
-    }
-    (false, None)
+    let mut segments = Segments::new(compression, on_hits, on_progress);
+    read_segments(hunter, &mut *reader, &[], options, &mut segments)?;
+    Ok((compression, segments.total))
 }
 
 #[cfg(test)]

