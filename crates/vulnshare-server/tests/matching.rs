@@ -88,10 +88,6 @@ async fn members(app: &TestApp, per_product: usize) -> Members {
     m
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.count(sql).await
-}
-
 /// Everything a finished matching of `advisory` must have left, exactly once.
 async fn assert_matched_once(app: &TestApp, m: &Members, advisory: &str, per_product: usize) {
     let cursor = app
@@ -103,7 +99,7 @@ async fn assert_matched_once(app: &TestApp, m: &Members, advisory: &str, per_pro
     assert!(cursor.finished_at.is_some(), "{cursor:?}");
     let exposed = 2 * per_product as i64 + 1;
     assert_eq!(cursor.exposures, exposed);
-    assert_eq!(count(app, "exposures").await, exposed);
+    assert_eq!(app.count("exposures").await, exposed);
     let all_log4j = 3 * per_product as i64 + 1;
     assert_eq!(cursor.batches, all_log4j / MATCH_BATCH + 1, "{cursor:?}");
     for (who, n) in [
@@ -113,34 +109,50 @@ async fn assert_matched_once(app: &TestApp, m: &Members, advisory: &str, per_pro
     ] {
         let org = &who.org.id;
         assert_eq!(
-            count(app, &format!("exposures WHERE organization_id = '{org}'")).await,
+            app.count(&format!("exposures WHERE organization_id = '{org}'"))
+                .await,
             n
         );
-        let notified = count(
-            app,
-            &format!(
+        let notified = app
+            .count(&format!(
                 "notifications WHERE organization_id = '{org}' AND kind = 'advisory.exposure'"
-            ),
-        )
-        .await;
+            ))
+            .await;
         assert_eq!(notified, i64::from(n > 0), "one notification for {org}");
-        let joined = count(app, &format!("case_participants WHERE org_id = '{org}'")).await;
+        let joined = app
+            .count(&format!("case_participants WHERE org_id = '{org}'"))
+            .await;
         assert_eq!(joined, i64::from(n > 0), "one participation for {org}");
     }
     // Duties start once per exposed member, however many batches it appeared in.
     let duties = |org: &str| format!("obligations WHERE party_org_id = '{org}'");
-    let big = count(app, &duties(&m.big.org.id)).await;
+    let big = app.count(&duties(&m.big.org.id)).await;
     assert!(big > 0);
-    assert_eq!(big, count(app, &duties(&m.small.org.id)).await);
-    assert_eq!(count(app, &duties(&m.safe.org.id)).await, 0);
-    let finished = count(
-        app,
-        &format!("audit_log WHERE action = 'advisory.matched' AND object_id = '{advisory}'"),
-    )
-    .await;
+    assert_eq!(big, app.count(&duties(&m.small.org.id)).await);
+    assert_eq!(app.count(&duties(&m.safe.org.id)).await, 0);
+    let finished = app
+        .count(&format!(
+            "audit_log WHERE action = 'advisory.matched' AND object_id = '{advisory}'"
+        ))
+        .await;
     assert_eq!(finished, 1);
     let verified = app.store.verify_audit().await.unwrap();
     assert_eq!(verified.error, None);
+}
+
+/// Publishes with members whose SBOMs take several batches, answering after one batch with
+/// nothing carrying on by itself: as if the publishing node died right after answering.
+async fn publish_with_one_batch(app: &mut TestApp) -> (Members, String, usize) {
+    app.state.matching = MatchingConfig {
+        publish_budget: Duration::ZERO,
+        continue_in_background: false,
+    };
+    let per_product = 2 * MATCH_BATCH as usize;
+    let m = members(app, per_product).await;
+    let (_, advisory) = app
+        .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+        .await;
+    (m, advisory, per_product)
 }
 
 #[tokio::test]
@@ -175,17 +187,7 @@ async fn a_publication_matches_every_sbom_in_batches_and_each_member_once() {
 #[tokio::test]
 async fn an_unfinished_matching_is_carried_on_by_concurrent_runners_exactly_once() {
     TestApp::each(|mut app| async move {
-        // The request answers after one batch and nothing carries on by itself: as if the
-        // publishing node died right after answering.
-        app.state.matching = MatchingConfig {
-            publish_budget: Duration::ZERO,
-            continue_in_background: false,
-        };
-        let per_product = 2 * MATCH_BATCH as usize;
-        let m = members(&app, per_product).await;
-        let (_, advisory) = app
-            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
-            .await;
+        let (m, advisory, per_product) = publish_with_one_batch(&mut app).await;
         let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
         assert_eq!(
             (cursor.batches, cursor.finished_at),
@@ -214,19 +216,11 @@ async fn an_unfinished_matching_is_carried_on_by_concurrent_runners_exactly_once
 #[tokio::test]
 async fn a_withdrawn_advisory_stops_exposing_members() {
     TestApp::each(|mut app| async move {
-        app.state.matching = MatchingConfig {
-            publish_budget: Duration::ZERO,
-            continue_in_background: false,
-        };
-        let per_product = 2 * MATCH_BATCH as usize;
-        let m = members(&app, per_product).await;
-        let (_, advisory) = app
-            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
-            .await;
+        let (m, advisory, per_product) = publish_with_one_batch(&mut app).await;
         // One batch of components ran (which SBOMs it held depends on their random ids).
         let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
         assert_eq!(cursor.batches, 1);
-        let after_first = count(&app, "exposures").await;
+        let after_first = app.count("exposures").await;
         assert_eq!(after_first, cursor.exposures);
         assert!(after_first <= MATCH_BATCH);
         let (s, w) = app
@@ -242,7 +236,7 @@ async fn a_withdrawn_advisory_stops_exposing_members() {
             .await
             .unwrap();
         assert_eq!((progress.new_exposures, progress.complete), (0, true));
-        assert_eq!(count(&app, "exposures").await, after_first);
+        assert_eq!(app.count("exposures").await, after_first);
         let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
         assert!(cursor.finished_at.is_some());
         assert_eq!(
