@@ -71,6 +71,28 @@ pub struct ExposureRecord {
     pub created_at: Timestamp,
 }
 
+impl ExposureRecord {
+    /// The exposure of `sbom`'s `component` to `advisory_id`, found at `now`.
+    pub fn new(
+        advisory_id: &str,
+        sbom: &SbomRecord,
+        component: &StoredComponent,
+        now: Timestamp,
+    ) -> ExposureRecord {
+        ExposureRecord {
+            advisory_id: advisory_id.to_owned(),
+            sbom_id: sbom.id.clone(),
+            organization_id: sbom.organization_id.clone(),
+            product_id: sbom.product_id.clone(),
+            product_version: sbom.product_version.clone(),
+            ecosystem: component.ecosystem.as_str().to_owned(),
+            name: component.name.clone(),
+            version: component.version.clone(),
+            created_at: now,
+        }
+    }
+}
+
 impl crate::UnlockedWriteTx {
     /// Stores an SBOM and its (package-identified) components: new rows under a new id, so
     /// this needs no audit head yet; the upload's audit entry follows once it is locked.
@@ -199,27 +221,6 @@ impl Store {
             sbom_record(&record)?,
             rows.iter().map(stored_component).collect::<Result<_>>()?,
         ))
-    }
-
-    /// Components of every SBOM naming one of `packages` (ecosystem, name), with the SBOM's
-    /// record: the candidates for matching one advisory.
-    pub async fn components_named(
-        &self,
-        ecosystem: Ecosystem,
-        name: &str,
-    ) -> Result<Vec<(SbomRecord, StoredComponent)>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.product_id, s.organization_id, s.product_version, s.format, s.spec_version, s.component_count, s.uploaded_at, \
-                    c.position, c.ecosystem, c.name, c.version, c.purl \
-             FROM sbom_components c JOIN sboms s ON s.id = c.sbom_id WHERE c.ecosystem = $1 AND c.name = $2",
-        )
-        .bind(ecosystem.as_str())
-        .bind(name)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((sbom_record(row)?, stored_component(row)?)))
-            .collect()
     }
 
     /// The exposures of an organization, newest first.

@@ -228,17 +228,7 @@ async fn record_exposures(
         {
             continue;
         }
-        let record = ExposureRecord {
-            advisory_id: advisory.id.clone(),
-            sbom_id: sbom.id.clone(),
-            organization_id: sbom.organization_id.clone(),
-            product_id: sbom.product_id.clone(),
-            product_version: sbom.product_version.clone(),
-            ecosystem: component.ecosystem.as_str().to_owned(),
-            name: component.name.clone(),
-            version: component.version.clone(),
-            created_at: now,
-        };
+        let record = ExposureRecord::new(&advisory.id, sbom, component, now);
         if tx.add_exposure(&record, component.position).await? {
             new_exposures += 1;
             notified.insert(sbom.organization_id.clone());

@@ -220,20 +220,19 @@ pub(crate) async fn on_report_submitted(
     // subject once is enough: nothing below but fulfilment changes them, and a follow-up duty
     // is about the same subject as the duty it follows, after that subject was read.
     let mut about = Vec::new();
-    let mut existing = Vec::new();
     for n in &notifications {
         if n.organization_id == org.id {
-            let recs = tx.obligations_about(&org.id, &n.id).await?;
-            existing.extend(recs.iter().map(|r| {
-                let terms = &r.obligation.terms;
-                (terms.regime_id.clone(), terms.rule_id.clone())
-            }));
-            about.extend(recs);
+            about.extend(tx.obligations_about(&org.id, &n.id).await?);
         }
     }
     let new: Vec<NewObligation> = generate(&regimes, &trigger)
         .into_iter()
-        .filter(|n| !existing.contains(&(n.regime_id.clone(), n.rule_id.clone())))
+        .filter(|n| {
+            !about.iter().any(|r| {
+                let terms = &r.obligation.terms;
+                terms.regime_id == n.regime_id && terms.rule_id == n.rule_id
+            })
+        })
         .collect();
     store_obligations(tx, &new, Some(&report.id), received_at, who).await?;
     let about_report = tx.obligations_about(&org.id, &report.id).await?;

@@ -111,17 +111,7 @@ pub async fn upload(
     let mut exposures = Vec::new();
     for m in matches {
         let comp = &components[m.component];
-        let e = ExposureRecord {
-            advisory_id: m.advisory_id.clone(),
-            sbom_id: record.id.clone(),
-            organization_id: record.organization_id.clone(),
-            product_id: record.product_id.clone(),
-            product_version: record.product_version.clone(),
-            ecosystem: comp.ecosystem.as_str().into(),
-            name: comp.name.clone(),
-            version: comp.version.clone(),
-            created_at: now,
-        };
+        let e = ExposureRecord::new(&m.advisory_id, &record, comp, now);
         if tx.add_exposure(&e, comp.position).await? {
             let payload = json!({"advisory_id": e.advisory_id, "product_id": e.product_id, "component": format!("{}@{}", e.name, e.version)});
             tx.notify(
