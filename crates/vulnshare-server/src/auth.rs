@@ -1,5 +1,9 @@
 //! Authentication: bearer API tokens for every API call, passwords (argon2) to obtain them.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
@@ -9,7 +13,7 @@ use vulnshare_core::organization::Organization;
 use vulnshare_core::policy::Actor;
 use vulnshare_core::token::{hash_secret, looks_like_secret};
 use vulnshare_core::user::User;
-use vulnshare_store::StoreError;
+use vulnshare_store::{ChangeFeed, StoreError, TokenActor};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -95,14 +99,79 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Token checks by the hash of the secret, with the change-feed epoch they were read under.
+type CheckedTokens = HashMap<String, (u64, Arc<TokenActor>)>;
+
+/// Most token checks a node keeps in memory; when full, it starts again empty.
+const TOKEN_CACHE_ENTRIES: usize = 8192;
+
+/// Token checks this node made while the store's change feed was live, by the hash of the
+/// secret: a request with a token checked before needs no query, as long as no token, user or
+/// organization changed since (on any node: [`vulnshare_store::ChangeFeed`]). Expiry is
+/// checked on every request; unknown secrets are never kept.
+#[derive(Debug, Clone, Default)]
+pub struct TokenCache {
+    entries: Arc<Mutex<CheckedTokens>>,
+    answered: Arc<[AtomicU64; 2]>,
+}
+
+impl TokenCache {
+    /// How many token checks this node answered from memory and how many from the store.
+    pub fn answered(&self) -> (u64, u64) {
+        (
+            self.answered[0].load(Ordering::Relaxed),
+            self.answered[1].load(Ordering::Relaxed),
+        )
+    }
+
+    fn get(&self, secret_hash: &str, feed: &ChangeFeed) -> Option<Arc<TokenActor>> {
+        let entries = self.locked();
+        let (epoch, found) = entries.get(secret_hash)?;
+        feed.still_current(*epoch).then(|| found.clone())
+    }
+
+    fn put(&self, secret_hash: String, epoch: u64, found: Arc<TokenActor>) {
+        let mut entries = self.locked();
+        if entries.len() >= TOKEN_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(secret_hash, (epoch, found));
+    }
+
+    fn locked(&self) -> std::sync::MutexGuard<'_, CheckedTokens> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The caller an API token secret stands for, if the token is valid and usable now.
 pub(crate) async fn caller_from_secret(state: &AppState, secret: &str) -> Result<Caller, AppError> {
-    let found = match state.store.token_actor(&hash_secret(secret)).await {
-        Ok(found) => found,
-        Err(StoreError::NotFound(_)) => {
-            return Err(AppError::Unauthenticated("the token is not valid"));
+    let secret_hash = hash_secret(secret);
+    let feed = state.store.changes();
+    let (found, catalog_generation) = match state.tokens.get(&secret_hash, feed) {
+        Some(found) => {
+            state.tokens.answered[0].fetch_add(1, Ordering::Relaxed);
+            (found, feed.catalog_generation())
         }
-        Err(e) => return Err(e.into()),
+        None => {
+            state.tokens.answered[1].fetch_add(1, Ordering::Relaxed);
+            // The epoch is read before the store: a change committed meanwhile raises it,
+            // and what is read now is then not trusted for the next request.
+            let epoch = feed.auth_epoch();
+            let found = match state.store.token_actor(&secret_hash).await {
+                Ok(found) => Arc::new(found),
+                Err(StoreError::NotFound(_)) => {
+                    return Err(AppError::Unauthenticated("the token is not valid"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if feed.is_live() {
+                state.tokens.put(secret_hash, epoch, found.clone());
+            }
+            let generation = found.catalog_generation;
+            (found, Some(generation))
+        }
     };
     if !found.token.is_usable(state.clock.now()) {
         return Err(AppError::Unauthenticated(
@@ -122,10 +191,10 @@ pub(crate) async fn caller_from_secret(state: &AppState, secret: &str) -> Result
     };
     Ok(Caller {
         actor,
-        user: found.user,
-        organization: found.organization,
-        token_id: found.token.id,
-        catalog_generation: Some(found.catalog_generation),
+        user: found.user.clone(),
+        organization: found.organization.clone(),
+        token_id: found.token.id.clone(),
+        catalog_generation,
     })
 }
 

@@ -60,6 +60,8 @@ pub struct AppState {
     pub catalog: service::CatalogCache,
     /// How a publication's matching against the stored SBOMs is run.
     pub matching: service::MatchingConfig,
+    /// This node's token checks, trusted while the store's change feed says nothing changed.
+    pub tokens: auth::TokenCache,
 }
 
 impl AppState {
@@ -109,6 +111,7 @@ impl AppState {
             rate_limits: rate_limit::RateLimits::default(),
             catalog: service::CatalogCache::default(),
             matching: service::MatchingConfig::default(),
+            tokens: auth::TokenCache::default(),
         })
     }
 }

@@ -226,6 +226,28 @@ pub(crate) async fn render(State(state): State<AppState>) -> impl IntoResponse {
         out,
         "vulnshare_rate_limited_requests_total{{limit=\"address\"}} {by_address}\nvulnshare_rate_limited_requests_total{{limit=\"credential\"}} {by_credential}"
     );
+    let (memory, store) = state.tokens.answered();
+    family(
+        &mut out,
+        "vulnshare_token_checks_total",
+        "counter",
+        "API token checks on this node, by what answered them: this node's memory (while the change feed is live) or the database.",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_token_checks_total{{answered_by=\"memory\"}} {memory}\nvulnshare_token_checks_total{{answered_by=\"store\"}} {store}"
+    );
+    family(
+        &mut out,
+        "vulnshare_change_feed_live",
+        "gauge",
+        "1 while this node hears of every committed change through PostgreSQL's notifications, else 0 (SQLite: always 0).",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_change_feed_live {}",
+        u8::from(state.store.changes().is_live())
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 

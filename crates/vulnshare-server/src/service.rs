@@ -21,7 +21,10 @@ pub use account::*;
 pub use advisory::*;
 pub use awareness::{UpstreamRecorded, record_upstream_notification};
 pub use case::*;
-pub use catalog::{AdvisoryCatalog, CatalogCache, advisory_catalog, advisory_catalog_at};
+pub use catalog::{
+    AdvisoryCatalog, CatalogCache, advisory_catalog, advisory_catalog_at,
+    advisory_catalog_for_reading,
+};
 pub use matching::{
     MATCH_BATCH, MatchingConfig, MatchingProgress, continue_matchings, run_matching,
 };

@@ -74,15 +74,16 @@ impl WriteTx {
     }
 }
 
-/// Raises the advisory catalog's generation, in the committing transaction `conn`.
-pub(crate) async fn raise_catalog_generation(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    sqlx::query(
+/// Raises the advisory catalog's generation, in the committing transaction `conn`; returns
+/// the new generation.
+pub(crate) async fn raise_catalog_generation(conn: &mut sqlx::AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO advisory_catalog (id, generation) VALUES (1, 1) \
-         ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1",
+         ON CONFLICT (id) DO UPDATE SET generation = advisory_catalog.generation + 1 \
+         RETURNING generation",
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await?)
 }
 
 /// One entry of an advisory's history.

@@ -315,6 +315,7 @@ impl WriteTx {
         name: &str,
         now: Timestamp,
     ) -> Result<u64> {
+        self.credentials_changed();
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND name = $3 AND revoked_at IS NULL",
         )

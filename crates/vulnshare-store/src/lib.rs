@@ -12,6 +12,7 @@ mod audit;
 mod awareness;
 mod backup;
 mod case;
+mod changes;
 mod codec;
 mod cve;
 mod keys;
@@ -46,6 +47,7 @@ pub use audit::AuditVerification;
 pub use awareness::{CorrelatedReport, VulnerabilityKeys};
 pub use backup::{BackupSummary, ColumnKind, TableCount};
 pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
+pub use changes::ChangeFeed;
 pub use cve::{Cna, CveIdFilter, StoredCveId, StoredCveRecord};
 pub use matching::MatchingCursor;
 pub use notification::Notification;
@@ -129,6 +131,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: String,
+    feed: ChangeFeed,
+    feed_task: Option<std::sync::Arc<changes::FeedTask>>,
 }
 
 impl Store {
@@ -175,7 +180,13 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            url,
+            feed: ChangeFeed::default(),
+            feed_task: None,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -206,6 +217,37 @@ impl Store {
         &self.pool
     }
 
+    /// What this node knows of committed changes without asking the store ([`ChangeFeed`]).
+    pub fn changes(&self) -> &ChangeFeed {
+        &self.feed
+    }
+
+    /// Starts listening for the changes every node commits (PostgreSQL), so that hot read
+    /// paths can trust what this node keeps in memory without a query per request; waits up
+    /// to `wait` for the feed to go live and tells whether it did. On SQLite nothing starts
+    /// and the feed stays off: readers keep asking the store, which costs no network there.
+    pub async fn start_change_feed(&mut self, wait: Duration) -> Result<bool> {
+        if self.backend != Backend::Postgres {
+            return Ok(false);
+        }
+        if self.feed_task.is_none() {
+            let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+                .fetch_one(&self.pool)
+                .await?;
+            self.feed_task = Some(std::sync::Arc::new(changes::spawn_listener(
+                self.url.clone(),
+                schema,
+                self.feed.clone(),
+                self.pool.clone(),
+            )));
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        while !self.feed.is_live() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(self.feed.is_live())
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -226,6 +268,7 @@ impl Store {
         Ok(UnlockedWriteTx {
             tx: self.pool.begin().await?,
             backend: self.backend,
+            feed: self.feed.clone(),
         })
     }
 
@@ -240,6 +283,7 @@ impl Store {
 pub struct UnlockedWriteTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    feed: ChangeFeed,
 }
 
 impl UnlockedWriteTx {
@@ -260,6 +304,8 @@ impl UnlockedWriteTx {
             head_hash: row.1,
             pending: Vec::new(),
             catalog_changed: false,
+            credentials_changed: false,
+            feed: self.feed,
             violated: std::collections::HashSet::new(),
         })
     }
@@ -282,6 +328,10 @@ pub struct WriteTx {
     // The advisory catalog's generation is raised once, at commit, however many changes this
     // transaction made to advisories and case participants.
     catalog_changed: bool,
+    // Tokens, users or organizations changed: cached token checks on this node are stale
+    // once this commits.
+    credentials_changed: bool,
+    feed: ChangeFeed,
     // Obligations given their (only) violation in this transaction: a second attempt is known
     // to change nothing without asking the database.
     violated: std::collections::HashSet<String>,
@@ -303,15 +353,24 @@ impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         audit::insert_all(&mut self.tx, &pending).await?;
-        if self.catalog_changed {
-            advisory::raise_catalog_generation(&mut self.tx).await?;
-        }
+        let generation = match self.catalog_changed {
+            true => Some(advisory::raise_catalog_generation(&mut self.tx).await?),
+            false => None,
+        };
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(self.head_seq)
             .bind(&self.head_hash)
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
+        // After the commit, never before: a reader on this node that sees the new epoch must
+        // find the change in the store.
+        if let Some(generation) = generation {
+            self.feed.saw_catalog_generation(generation);
+        }
+        if self.credentials_changed {
+            self.feed.auth_changed();
+        }
         Ok(())
     }
 
@@ -320,6 +379,12 @@ impl WriteTx {
     pub async fn rollback(self) -> Result<()> {
         self.tx.rollback().await?;
         Ok(())
+    }
+
+    /// Marks a change of API tokens, users or organizations, which cached token checks
+    /// depend on.
+    pub(crate) fn credentials_changed(&mut self) {
+        self.credentials_changed = true;
     }
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {

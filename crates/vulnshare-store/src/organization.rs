@@ -65,6 +65,7 @@ impl WriteTx {
 
     /// Replaces an organization's membership state.
     pub async fn set_membership(&mut self, org_id: &str, membership: &Membership) -> Result<()> {
+        self.credentials_changed();
         let done = sqlx::query("UPDATE organizations SET membership = $1 WHERE id = $2")
             .bind(to_json(membership))
             .bind(org_id)

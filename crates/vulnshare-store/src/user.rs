@@ -100,6 +100,7 @@ impl WriteTx {
         disabled: bool,
         now: Timestamp,
     ) -> Result<()> {
+        self.credentials_changed();
         let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(i64::from(disabled))
             .bind(user_id)
@@ -127,6 +128,7 @@ impl WriteTx {
         display_name: &str,
         roles: &[vulnshare_core::user::Role],
     ) -> Result<()> {
+        self.credentials_changed();
         let done = sqlx::query("UPDATE users SET display_name = $1, roles = $2 WHERE id = $3")
             .bind(display_name)
             .bind(roles_to_string(roles))
@@ -176,6 +178,7 @@ impl WriteTx {
         token_id: &str,
         now: Timestamp,
     ) -> Result<()> {
+        self.credentials_changed();
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3")
             .bind(ts(now))
             .bind(token_id)

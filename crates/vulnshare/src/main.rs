@@ -252,7 +252,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let store: Store = args.db.connect().await?;
+    let mut store: Store = args.db.connect().await?;
+    // PostgreSQL: hear of other nodes' commits, so token checks and OSV queries need no query
+    // per request. Serving starts either way; until the feed is live, requests ask the store.
+    if store.backend() == vulnshare_store::Backend::Postgres
+        && !store
+            .start_change_feed(std::time::Duration::from_secs(5))
+            .await?
+    {
+        tracing::warn!("the change feed is not live yet; requests read the store until it is");
+    }
     let mut state = AppState::new(store, clock)
         .await
         .context("loading the signing key")?

@@ -77,7 +77,7 @@ async fn matching(
     let catalog = match caller.0.as_ref().and_then(|c| c.catalog_generation) {
         // The token's read brought the generation along: no second round trip.
         Some(generation) => service::advisory_catalog_at(state, generation).await?,
-        None => service::advisory_catalog(state).await?,
+        None => service::advisory_catalog_for_reading(state).await?,
     };
     let mut check = service::AdvisoryReadCheck::new(state, caller.0.as_ref().map(|c| &c.actor))
         .with_catalog(&catalog);

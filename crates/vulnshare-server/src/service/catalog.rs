@@ -111,10 +111,21 @@ impl CatalogCache {
 }
 
 /// The published advisories as of now: one read of the store's generation, and a reload of
-/// the catalog only when it changed since this node's copy.
+/// the catalog only when it changed since this node's copy. For writers that must see every
+/// committed change (an SBOM upload under the audit head).
 pub async fn advisory_catalog(state: &AppState) -> AppResult<Arc<AdvisoryCatalog>> {
     let generation = state.store.advisory_catalog_generation().await?;
     advisory_catalog_at(state, generation).await
+}
+
+/// The published advisories for a reader: as of the latest change the store's change feed
+/// brought (every change this node committed, and other nodes' within about a millisecond of
+/// their commit), without a query; as [`advisory_catalog`] while the feed is not live.
+pub async fn advisory_catalog_for_reading(state: &AppState) -> AppResult<Arc<AdvisoryCatalog>> {
+    match state.store.changes().catalog_generation() {
+        Some(generation) => advisory_catalog_at(state, generation).await,
+        None => advisory_catalog(state).await,
+    }
 }
 
 /// The published advisories as of `generation`, a generation this request read from the store

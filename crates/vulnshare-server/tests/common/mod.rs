@@ -49,7 +49,17 @@ pub fn t0() -> Timestamp {
 
 impl TestApp {
     pub async fn start(db: &TestDatabase) -> TestApp {
-        let store = db.store().await;
+        let mut store = db.store().await;
+        // On PostgreSQL every test runs with the change feed live, as `serve` does.
+        let live = store
+            .start_change_feed(std::time::Duration::from_secs(10))
+            .await
+            .expect("start the change feed");
+        assert_eq!(
+            live,
+            db.backend == "postgres",
+            "the change feed runs on PostgreSQL only"
+        );
         let clock = Arc::new(ManualClock::new(t0()));
         let state = AppState::new(store.clone(), clock.clone())
             .await
