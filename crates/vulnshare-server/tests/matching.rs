@@ -248,3 +248,66 @@ async fn a_withdrawn_advisory_stops_exposing_members() {
     })
     .await;
 }
+
+/// (exposures, exposure notifications, case participations, duties) of `org`.
+async fn exposure_counts(app: &TestApp, org: &str) -> (i64, i64, i64, i64) {
+    (
+        app.count(&format!("exposures WHERE organization_id = '{org}'"))
+            .await,
+        app.count(&format!(
+            "notifications WHERE organization_id = '{org}' AND kind = 'advisory.exposure'"
+        ))
+        .await,
+        app.count(&format!("case_participants WHERE org_id = '{org}'"))
+            .await,
+        app.count(&format!("obligations WHERE party_org_id = '{org}'"))
+            .await,
+    )
+}
+
+/// An SBOM uploaded after the publication has the consequences matching at publication would
+/// have had: one notification, the member's duties and a vendor's place in the case (so it can
+/// read the TLP:AMBER advisory), and a second exposed upload adds none of them again.
+#[tokio::test]
+async fn an_sbom_uploaded_after_publication_exposes_its_member_as_publication_does() {
+    TestApp::each(|app| async move {
+        let m = members(&app, 1).await;
+        let (_, advisory) = app
+            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+            .await;
+        let late = app
+            .member(
+                "Late Vendor",
+                OrganizationKind::Provider,
+                &[Role::OrgAdmin, Role::Member],
+            )
+            .await;
+        let read = format!("/api/v1/advisories/{advisory}");
+        let (s, _) = app.call("GET", &read, Some(&late.token), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not exposed yet");
+        let org = late.org.id.as_str();
+        let small_duties = app
+            .count(&format!(
+                "obligations WHERE party_org_id = '{}'",
+                m.small.org.id
+            ))
+            .await;
+        assert!(small_duties > 0);
+
+        upload(&app, &late, "Appliance", "2.14.1", 3).await;
+        assert_eq!(exposure_counts(&app, org).await, (3, 1, 1, small_duties));
+        let (s, a) = app.call("GET", &read, Some(&late.token), None).await;
+        assert_eq!(s, StatusCode::OK, "a participant now: {a}");
+
+        upload(&app, &late, "Router", "2.14.1", 1).await;
+        assert_eq!(
+            exposure_counts(&app, org).await,
+            (4, 1, 1, small_duties),
+            "a second exposure notifies and obliges nobody again"
+        );
+        upload(&app, &late, "Patched", "2.17.1", 1).await;
+        assert_eq!(exposure_counts(&app, org).await, (4, 1, 1, small_duties));
+        assert_eq!(app.store.verify_audit().await.unwrap().error, None);
+    })
+    .await;
+}

@@ -244,10 +244,24 @@ async fn record_exposures(
             .await?;
         }
     }
+    exposed_organizations_join(state, tx, advisory, notified, now).await?;
+    Ok(new_exposures)
+}
+
+/// What follows for each organization found exposed to `advisory` (on publication or on a
+/// later SBOM upload alike): one notification, and with that first notification its duties as
+/// an affected provider and a vendor's place in the advisory's case.
+pub(super) async fn exposed_organizations_join(
+    state: &AppState,
+    tx: &mut WriteTx,
+    advisory: &Advisory,
+    notified: BTreeSet<String>,
+    now: jiff::Timestamp,
+) -> AppResult<()> {
     if notified.is_empty() {
-        return Ok(new_exposures);
+        return Ok(());
     }
-    // Read once per batch, under the head: nobody else changes the case meanwhile.
+    // Read once, under the head: nobody else changes the case meanwhile.
     let case = state.store.case(&advisory.case_id).await?;
     let report = match case.report_ids.first() {
         Some(id) => Some(state.store.report(id).await?),
@@ -289,5 +303,5 @@ async fn record_exposures(
             }
         }
     }
-    Ok(new_exposures)
+    Ok(())
 }

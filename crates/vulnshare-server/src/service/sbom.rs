@@ -26,7 +26,8 @@ pub struct Uploaded {
 }
 
 /// Stores a CycloneDX or SPDX JSON SBOM for `product_id` at `product_version`, then matches it
-/// against every published advisory.
+/// against every published advisory; an exposure found has the consequences it has when the
+/// advisory is published after the SBOM ([`super::matching`]).
 pub async fn upload(
     state: &AppState,
     actor: &Actor,
@@ -109,32 +110,33 @@ pub async fn upload(
     tx.audit(now, audit_event(Some(actor), "sbom.upload", "sbom", &record.id, json!({"product_id": product.id, "version": record.product_version, "components": components.len()})))
         .await?;
     let mut exposures = Vec::new();
+    let mut exposed_to = std::collections::BTreeSet::new();
     for m in matches {
         let comp = &components[m.component];
         let e = ExposureRecord::new(&m.advisory_id, &record, comp, now);
         if tx.add_exposure(&e, comp.position).await? {
-            let payload = json!({"advisory_id": e.advisory_id, "product_id": e.product_id, "component": format!("{}@{}", e.name, e.version)});
-            tx.notify(
-                &record.organization_id,
-                None,
-                "advisory.exposure",
-                &e.advisory_id,
-                &payload,
-                now,
-            )
-            .await?;
             if let Some(advisory) = catalog.get(&e.advisory_id) {
+                let detail = json!({"product_id": e.product_id, "product_version": e.product_version, "component": format!("{}@{}", e.name, e.version)});
                 crate::outbox::on_exposure(
                     state,
                     &mut tx,
                     &e.organization_id,
                     &e.product_id,
                     advisory,
-                    payload.clone(),
+                    detail,
                 )
                 .await?;
+                exposed_to.insert(advisory.id.clone());
             }
             exposures.push(e);
+        }
+    }
+    // As when an advisory is published against the SBOMs already stored: the member is
+    // notified once per advisory, its duties start and it joins the advisory's case.
+    for advisory_id in exposed_to {
+        if let Some(advisory) = catalog.get(&advisory_id) {
+            let org = std::collections::BTreeSet::from([record.organization_id.clone()]);
+            super::matching::exposed_organizations_join(state, &mut tx, advisory, org, now).await?;
         }
     }
     tx.commit().await?;
