@@ -131,9 +131,20 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    url: String,
+    url: DatabaseUrl,
     feed: ChangeFeed,
     feed_task: Option<std::sync::Arc<changes::FeedTask>>,
+}
+
+/// The URL a store connected with, kept for the change feed's own connection; it may hold a
+/// password, so it never shows in debug output.
+#[derive(Clone)]
+struct DatabaseUrl(String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(…)")
+    }
 }
 
 impl Store {
@@ -183,7 +194,7 @@ impl Store {
         let store = Store {
             pool,
             backend,
-            url,
+            url: DatabaseUrl(url),
             feed: ChangeFeed::default(),
             feed_task: None,
         };
@@ -235,7 +246,7 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
             self.feed_task = Some(std::sync::Arc::new(changes::spawn_listener(
-                self.url.clone(),
+                self.url.0.clone(),
                 schema,
                 self.feed.clone(),
                 self.pool.clone(),
@@ -389,5 +400,20 @@ impl WriteTx {
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn a_stored_database_url_never_shows_its_password() {
+        let url = DatabaseUrl("postgres://vulnshare:s3cret@db.example/vulnshare".into());
+        let shown = format!("{url:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("db.example"),
+            "{shown}"
+        );
     }
 }
