@@ -5,15 +5,15 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use hashbrown::DefaultHashBuilder;
+use hashbrown::{DefaultHashBuilder, HashMap};
 use indexmap::IndexMap;
 use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use serde::Serialize;
 
 use super::input::HuntTotals;
-use super::{Hit, HitClass};
+use super::{Exfiltration, Hit, HitClass};
 
 /// Longest decoded payload shown in a table row, in characters.
 pub const TABLE_PAYLOAD_CHARS: usize = 80;
@@ -24,20 +24,31 @@ const KNOWN_PROTOCOLS: [&str; 10] = [
 ];
 
 /// How often one callback host was named, and how.
+///
+/// Kept small: in a hunt over an attack campaign nearly every hit names a new host, so the tally
+/// holds one of these per hit. What most hosts never have (a second port, an unusual protocol,
+/// exfiltration) lives in a box allocated only for the hosts that have it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetTally {
     /// Hits naming the host.
     pub hits: u64,
-    /// Known protocols used with it, one bit per [`KNOWN_PROTOCOLS`] entry: nearly every host
-    /// is new in a hunt over an attack campaign, and a set of strings would cost two
-    /// allocations per host.
+    /// Known protocols used with it, one bit per [`KNOWN_PROTOCOLS`] entry.
     known_protocols: u16,
-    /// Other protocols used with it, lower-cased.
+    /// The port of the first hit that gave one.
+    first_port: Option<u16>,
+    /// Other protocols, every port once there are two, and exfiltration.
+    rare: Option<Box<RareTargetFacts>>,
+}
+
+/// The parts of a [`TargetTally`] that most hosts do not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RareTargetFacts {
+    /// Protocols not in [`KNOWN_PROTOCOLS`], lower-cased.
     other_protocols: BTreeSet<String>,
-    /// Ports used with it.
-    pub ports: BTreeSet<u16>,
-    /// Victim data sent to it, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
-    pub exfiltration: BTreeSet<String>,
+    /// Every port used with the host, once it was named with two; empty before.
+    ports: BTreeSet<u16>,
+    /// Victim data sent to the host, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
+    exfiltration: BTreeSet<String>,
 }
 
 impl TargetTally {
@@ -48,20 +59,66 @@ impl TargetTally {
             .enumerate()
             .filter(|(bit, _)| self.known_protocols & (1 << bit) != 0)
             .map(|(_, name)| *name)
-            .chain(self.other_protocols.iter().map(String::as_str))
+            .chain(
+                self.rare
+                    .iter()
+                    .flat_map(|rare| rare.other_protocols.iter().map(String::as_str)),
+            )
             .collect();
         protocols.sort_unstable();
         protocols
+    }
+
+    /// Ports used with the host, in increasing order.
+    pub fn ports(&self) -> Vec<u16> {
+        match &self.rare {
+            Some(rare) if !rare.ports.is_empty() => rare.ports.iter().copied().collect(),
+            _ => self.first_port.into_iter().collect(),
+        }
+    }
+
+    /// Victim data sent to the host, e.g. `${env:AWS_SECRET_ACCESS_KEY}`, in text order.
+    pub fn exfiltration(&self) -> Vec<&str> {
+        self.rare.as_ref().map_or_else(Vec::new, |rare| {
+            rare.exfiltration.iter().map(String::as_str).collect()
+        })
+    }
+
+    fn rare(&mut self) -> &mut RareTargetFacts {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     fn add_protocol(&mut self, name: &str) {
         match KNOWN_PROTOCOLS.iter().position(|known| *known == name) {
             Some(bit) => self.known_protocols |= 1 << bit,
             None => {
-                if !self.other_protocols.contains(name) {
-                    self.other_protocols.insert(name.to_string());
+                let other = &mut self.rare().other_protocols;
+                if !other.contains(name) {
+                    other.insert(name.to_string());
                 }
             }
+        }
+    }
+
+    fn add_port(&mut self, port: u16) {
+        match self.first_port {
+            None => self.first_port = Some(port),
+            Some(first) if first == port => {}
+            Some(first) => {
+                let ports = &mut self.rare().ports;
+                if ports.is_empty() {
+                    ports.insert(first);
+                }
+                ports.insert(port);
+            }
+        }
+    }
+
+    fn add_exfiltration(&mut self, leak: &Exfiltration) {
+        let leak = leak.to_string();
+        let known = &mut self.rare().exfiltration;
+        if !known.contains(&leak) {
+            known.insert(leak);
         }
     }
 }
@@ -89,8 +146,11 @@ pub struct Tally {
     class_hits: [u64; HitClass::ALL.len()],
     /// Callback hosts, lower-cased, with lookups left in place.
     targets: IndexMap<Box<str>, TargetTally, DefaultHashBuilder>,
-    /// Source addresses and their hit counts.
-    sources: IndexMap<IpAddr, u64, DefaultHashBuilder>,
+    /// IPv4 source addresses (as numbers, which hash faster than addresses) and their hit
+    /// counts; nearly every hit of a campaign comes from a new one.
+    sources_v4: HashMap<u32, u64>,
+    /// IPv6 source addresses and their hit counts.
+    sources_v6: HashMap<u128, u64>,
     /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
     examples: Vec<String>,
     /// The first hit recorded.
@@ -126,13 +186,17 @@ impl Tally {
             if let Some(protocol) = &hit.protocol {
                 target.add_protocol(protocol.as_str());
             }
-            target.ports.extend(hit.target_port);
-            target
-                .exfiltration
-                .extend(hit.exfiltration.iter().map(ToString::to_string));
+            if let Some(port) = hit.target_port {
+                target.add_port(port);
+            }
+            for leak in &hit.exfiltration {
+                target.add_exfiltration(leak);
+            }
         }
-        if let Some(ip) = hit.source_ip {
-            *self.sources.entry(ip).or_default() += 1;
+        match hit.source_ip {
+            Some(IpAddr::V4(ip)) => *self.sources_v4.entry(ip.to_bits()).or_default() += 1,
+            Some(IpAddr::V6(ip)) => *self.sources_v6.entry(ip.to_bits()).or_default() += 1,
+            None => {}
         }
         if self.examples.len() < Self::MAX_EXAMPLES && !self.examples.contains(&hit.decoded_payload)
         {
@@ -189,15 +253,23 @@ impl Tally {
 
     /// Source addresses and their hit counts, in address order.
     pub fn sources(&self) -> Vec<(IpAddr, u64)> {
-        let mut sources: Vec<(IpAddr, u64)> =
-            self.sources.iter().map(|(ip, n)| (*ip, *n)).collect();
+        let mut sources: Vec<(IpAddr, u64)> = self
+            .sources_v4
+            .iter()
+            .map(|(&ip, &n)| (IpAddr::V4(Ipv4Addr::from_bits(ip)), n))
+            .chain(
+                self.sources_v6
+                    .iter()
+                    .map(|(&ip, &n)| (IpAddr::V6(Ipv6Addr::from_bits(ip)), n)),
+            )
+            .collect();
         sources.sort_unstable();
         sources
     }
 
     /// Distinct source addresses.
     pub fn distinct_sources(&self) -> usize {
-        self.sources.len()
+        self.sources_v4.len() + self.sources_v6.len()
     }
 
     /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
@@ -397,7 +469,14 @@ fn make_printable_from(row: &mut String, start: usize, max_chars: usize) {
 
 /// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
 fn pad_from(row: &mut String, start: usize, width: usize) {
-    let chars = row[start..].chars().count();
+    let field = &row[start..];
+    // Nearly every field is ASCII, where bytes are characters; counting characters goes
+    // through a general loop that cost more than the check.
+    let chars = if field.is_ascii() {
+        field.len()
+    } else {
+        field.chars().count()
+    };
     push_spaces(row, width.saturating_sub(chars));
 }
 
@@ -491,7 +570,7 @@ mod tests {
         let target = tally.target("evil.example").unwrap();
         assert_eq!(target.hits, 2);
         assert_eq!(target.protocols(), ["ldap", "rmi"]);
-        assert_eq!(target.ports.iter().collect::<Vec<_>>(), [&1389]);
+        assert_eq!(target.ports(), [1389]);
         assert_eq!(tally.distinct_sources(), 1);
         assert_eq!(tally.first().unwrap().line_number, 1);
 
@@ -525,7 +604,7 @@ mod tests {
         let b = tally.target("b.example").unwrap();
         assert_eq!(b.hits, 3);
         assert_eq!(b.protocols(), ["custom", "ldap", "rmi"]);
-        assert_eq!(b.ports.iter().copied().collect::<Vec<_>>(), [7, 99]);
+        assert_eq!(b.ports(), [7, 99]);
         let sources: Vec<(String, u64)> = tally
             .sources()
             .iter()
