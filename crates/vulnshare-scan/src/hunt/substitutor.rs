@@ -100,12 +100,12 @@ thread_local! {
 /// Evaluates `input` as log4j 2 would substitute a logged message.
 pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
     let mut scratch = SCRATCH.take();
-    fill_close_table(input.as_bytes(), &mut scratch.closes, &mut scratch.open);
+    let opens = fill_close_table(input.as_bytes(), &mut scratch.closes, &mut scratch.open);
     let mut state = State {
         limits,
         // Every `${` written in the input may run once; only what evaluation itself creates
         // (decoded base64, escaped `$${`, defaults) is charged against the limit.
-        lookups_left: limits.max_lookups + count_opens(input.as_bytes()),
+        lookups_left: limits.max_lookups + opens,
         exfiltration: Vec::new(),
         jndi: Vec::new(),
         closes: std::mem::take(&mut scratch.closes),
@@ -126,14 +126,17 @@ pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
     }
 }
 
-/// True when every lookup in `input` is a plain `${jndi:NAME}`: no `$` inside (so no nesting
-/// and no escape), no `:-` default, not escaped by a `$` before it, and closed. Log4j leaves
-/// such text as it is, so [`evaluate`] would return it unchanged, without an abort, with one
-/// `jndi` call per distinct name and no exfiltration; [`plain_jndi_names`] lists the names.
+/// True when every lookup in `input` is plain: no `$` inside (so no nesting and no escape), no
+/// `:-` default, not escaped by a `$` before it, closed, and either a `jndi` one or one that
+/// resolves to nothing and reads nothing ([`lookup::is_inert`], like `${server.port}`). Log4j
+/// leaves such text as it is, so [`evaluate`] would return it unchanged, without an abort,
+/// with one `jndi` call (without exfiltration) per distinct name that [`plain_jndi_names`]
+/// lists.
 ///
-/// Most attacks are this shape once decoded, and checking it is one pass over the text without
-/// the close table, the substituted copy of the text or a lookup evaluation.
-pub(crate) fn is_plain_jndi(input: &str, limits: &Limits) -> bool {
+/// Most attacks are this shape once decoded, and so are most harmless templates; checking it
+/// is one pass over the text without the close table, the substituted copy of the text or the
+/// values of lookups.
+pub(crate) fn is_plain(input: &str, limits: &Limits) -> bool {
     let bytes = input.as_bytes();
     // `evaluate` stops at this size even when nothing changes.
     if bytes.len() > limits.max_output {
@@ -149,13 +152,16 @@ pub(crate) fn is_plain_jndi(input: &str, limits: &Limits) -> bool {
         else {
             return false;
         };
+        if bytes[end] == b'$' {
+            return false;
+        }
         let expression = &bytes[name_start..end];
-        if bytes[end] == b'$'
-            || !expression
-                .get(..JNDI_PREFIX.len())
-                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(JNDI_PREFIX))
-            || find_default(expression).is_some()
-        {
+        let plain = if is_jndi(expression) {
+            find_default(expression).is_none()
+        } else {
+            find_default(expression).is_none() && lookup::is_inert(&input[name_start..end])
+        };
+        if !plain {
             return false;
         }
         pos = end + 1;
@@ -166,16 +172,26 @@ pub(crate) fn is_plain_jndi(input: &str, limits: &Limits) -> bool {
 /// `jndi:`, in any ASCII case the start of a `jndi` lookup.
 const JNDI_PREFIX: &[u8] = b"jndi:";
 
-/// The names of the lookups of text that [`is_plain_jndi`] accepts, in order (with repeats).
+/// True when the lookup `expression` (without `${` and `}`) starts with `jndi:` in any ASCII case.
+fn is_jndi(expression: &[u8]) -> bool {
+    expression
+        .get(..JNDI_PREFIX.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(JNDI_PREFIX))
+}
+
+/// The names of the `jndi` lookups of text that [`is_plain`] accepts, in order (with repeats).
 pub(crate) fn plain_jndi_names(input: &str) -> impl Iterator<Item = &str> {
     let bytes = input.as_bytes();
     let mut pos = 0;
     std::iter::from_fn(move || {
-        let start = find_open(bytes, pos)?;
-        let name_start = start + 2 + JNDI_PREFIX.len();
-        let end = name_start + memchr::memchr(b'}', &bytes[name_start..])?;
-        pos = end + 1;
-        Some(&input[name_start..end])
+        loop {
+            let start = find_open(bytes, pos)?;
+            let end = start + 2 + memchr::memchr(b'}', &bytes[start + 2..])?;
+            pos = end + 1;
+            if is_jndi(&bytes[start + 2..end]) {
+                return Some(&input[start + 2 + JNDI_PREFIX.len()..end]);
+            }
+        }
     })
 }
 
@@ -216,17 +232,20 @@ fn close_table(bytes: &[u8]) -> Vec<u32> {
 }
 
 /// Writes the [`close_table`] of `bytes` into `closes`, with `open` as its stack; both are
-/// buffers reused from earlier evaluations.
-fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) {
+/// buffers reused from earlier evaluations. Returns the number of `${` (as [`count_opens`]
+/// counts them).
+fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) -> usize {
     closes.clear();
     closes.resize(bytes.len(), UNCLOSED);
     open.clear();
+    let mut opens = 0;
     let mut i = 0;
-    while let Some(offset) = memchr::memchr2(b'$', b'}', &bytes[i..]) {
+    while let Some(offset) = find_dollar_or_close(&bytes[i..]) {
         let at = i + offset;
         if bytes[at] == b'$' {
             if bytes.get(at + 1) == Some(&b'{') {
                 open.push(at as u32);
+                opens += 1;
                 i = at + 2;
             } else {
                 i = at + 1;
@@ -237,6 +256,34 @@ fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) {
             }
             i = at + 1;
         }
+    }
+    opens
+}
+
+/// Below this length a plain loop finds a byte faster than `memchr`, whose setup (choosing
+/// the vector routine, aligning) costs more than the search: the names and values an
+/// evaluation cuts out and searches again and again are mostly a few bytes long.
+const SHORT_TEXT: usize = 32;
+
+/// Index of the first `byte` in `bytes`.
+fn find_byte(byte: u8, bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < SHORT_TEXT {
+        bytes.iter().position(|&b| b == byte)
+    } else {
+        memchr::memchr(byte, bytes)
+    }
+}
+
+/// Index of the first `$` or `}` in `bytes`. Obfuscated payloads are dense with both, so the
+/// gaps between them are short: a plain loop is cheaper than a `memchr2` per gap.
+fn find_dollar_or_close(bytes: &[u8]) -> Option<usize> {
+    let near = &bytes[..bytes.len().min(SHORT_TEXT)];
+    match near.iter().position(|&b| b == b'$' || b == b'}') {
+        Some(at) => Some(at),
+        None if bytes.len() > near.len() => {
+            memchr::memchr2(b'$', b'}', &bytes[near.len()..]).map(|at| near.len() + at)
+        }
+        None => None,
     }
 }
 
@@ -255,7 +302,7 @@ fn find_default(bytes: &[u8]) -> Option<usize> {
 /// every call.
 fn find_pair(bytes: &[u8], from: usize, [first, second]: [u8; 2]) -> Option<usize> {
     let mut at = from;
-    while let Some(offset) = memchr::memchr(first, bytes.get(at..)?) {
+    while let Some(offset) = find_byte(first, bytes.get(at..)?) {
         let found = at + offset;
         if bytes.get(found + 1) == Some(&second) {
             return Some(found);
@@ -266,6 +313,7 @@ fn find_pair(bytes: &[u8], from: usize, [first, second]: [u8; 2]) -> Option<usiz
 }
 
 /// Number of `${` in `bytes`.
+#[cfg(test)]
 fn count_opens(bytes: &[u8]) -> usize {
     let (mut count, mut at) = (0, 0);
     while let Some(open) = find_open(bytes, at) {
@@ -386,7 +434,7 @@ impl State<'_> {
         out: &mut String,
     ) -> Result<bool, Abort> {
         let leaks_before = self.exfiltration.len();
-        if !expression.contains('$') {
+        if find_byte(b'$', expression.as_bytes()).is_none() {
             return self.resolve_into(expression, leaks_before, depth, prior, out);
         }
         // The name is substituted first, in a fresh context, into a reused string.
@@ -425,6 +473,12 @@ impl State<'_> {
             return Err(Abort::Cycle(name.to_string()));
         }
         self.lookups_left = self.lookups_left.checked_sub(1).ok_or(Abort::Lookups)?;
+        // The most common obfuscation, a case change of a few ASCII letters, is written
+        // straight into the text, as `lookup::evaluate` would give it and the general path
+        // below would append it.
+        if depth < self.limits.max_depth && ascii_case_change_into(name, out) {
+            return Ok(true);
+        }
         let resolved = match lookup::evaluate(name) {
             Outcome::Value(value) => Some(value),
             Outcome::Jndi(jndi_name) => {
@@ -470,6 +524,36 @@ impl State<'_> {
         }
         result.map(|()| true)
     }
+}
+
+/// Appends the value of `name` when it is `lower:KEY` or `upper:KEY` (prefix in any ASCII case)
+/// with an ASCII `KEY` without `${`: the key in ASCII lower or upper case, which is Java's case
+/// mapping for ASCII, and a value that substitutes to itself. `false`, with nothing appended,
+/// for any other name.
+fn ascii_case_change_into(name: &str, out: &mut String) -> bool {
+    const LOWER: &[u8] = b"lower:";
+    const UPPER: &[u8] = b"upper:";
+    let bytes = name.as_bytes();
+    let Some(prefix) = bytes.get(..LOWER.len()) else {
+        return false;
+    };
+    let lower = prefix.eq_ignore_ascii_case(LOWER);
+    if !lower && !prefix.eq_ignore_ascii_case(UPPER) {
+        return false;
+    }
+    let key = &name[LOWER.len()..];
+    if !key.is_ascii() || find_open(key.as_bytes(), 0).is_some() {
+        return false;
+    }
+    let start = out.len();
+    out.push_str(key);
+    let value = &mut out.as_mut_str()[start..];
+    if lower {
+        value.make_ascii_lowercase();
+    } else {
+        value.make_ascii_uppercase();
+    }
+    true
 }
 
 #[cfg(test)]
@@ -706,6 +790,11 @@ mod tests {
             "${lower:j}",
             "${jndi:ldap://${env:X}}",
             "plain $5 text",
+            "${server.port} and ${jndi:a} ${HOME} ${hostName} ${env:USER}",
+            "${spring.datasource.url:jdbc:h2:mem:test} ${JNDI:b}",
+            "${lower:x} ${jndi:c}",
+            "${base64:am5kaQ==} ${jndi:d}",
+            "${base64:!!} ${jndi:e} ${x:hostName}",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -717,7 +806,7 @@ mod tests {
         );
         let mut plain = 0;
         for text in &texts {
-            if !is_plain_jndi(text, &Limits::default()) {
+            if !is_plain(text, &Limits::default()) {
                 continue;
             }
             plain += 1;
@@ -739,13 +828,67 @@ mod tests {
             assert_eq!(calls, expected, "{text:?}");
         }
         assert!(plain > 100, "{plain}");
-        assert!(!is_plain_jndi(
+        assert!(!is_plain(
             &"${jndi:x}".repeat(9),
             &Limits {
                 max_output: 80,
                 ..Limits::default()
             }
         ));
+    }
+
+    #[test]
+    fn ascii_case_changes_are_the_lookup_values() {
+        for name in [
+            "lower:JNDI",
+            "LOWER:J",
+            "Upper:ndi",
+            "upper:",
+            "lower:${x}",
+            "lower:$ {x}",
+            "upper:\u{131}",
+            "lower:\u{130}",
+            "lowe:x",
+            "lower",
+            "lowerx:y",
+            "date:'j'",
+            "upper:a:b",
+        ] {
+            let mut out = String::from("pre");
+            let appended = ascii_case_change_into(name, &mut out);
+            if appended {
+                let Outcome::Value(value) = lookup::evaluate(name) else {
+                    panic!("{name:?} has a value");
+                };
+                assert_eq!(out, format!("pre{value}"), "{name:?}");
+                assert!(find_open(value.as_bytes(), 0).is_none());
+            } else {
+                assert_eq!(out, "pre", "{name:?}");
+            }
+        }
+        assert!(!ascii_case_change_into("lower:${x}", &mut String::new()));
+        assert!(ascii_case_change_into("UpPeR:x", &mut String::new()));
+    }
+
+    #[test]
+    fn close_table_counts_every_open() {
+        for text in ["", "$", "${", "$${", "${${}}", "a${b}${c", "}${${{$}{${"] {
+            let (mut closes, mut open) = (Vec::new(), Vec::new());
+            let opens = fill_close_table(text.as_bytes(), &mut closes, &mut open);
+            assert_eq!(opens, count_opens(text.as_bytes()), "{text:?}");
+        }
+        let long = "${x}$ pad }".repeat(40);
+        let (mut closes, mut open) = (Vec::new(), Vec::new());
+        assert_eq!(
+            fill_close_table(long.as_bytes(), &mut closes, &mut open),
+            count_opens(long.as_bytes())
+        );
+        for (start, close) in closes.iter().enumerate() {
+            if long.as_bytes()[start..].starts_with(b"${") {
+                let expected = matching_close(long.as_bytes(), start + 2).map(|at| at as u32);
+                assert_eq!(Some(*close).filter(|&c| c != UNCLOSED), expected, "{start}");
+            }
+        }
     }
 
     #[test]
