@@ -31,9 +31,6 @@ const JSON_FIELDS: &[&str] = &[
 /// Nested objects deeper than this are not searched for a client field.
 const MAX_JSON_DEPTH: usize = 3;
 
-/// Kept fields of one object searched for a name before every field is kept.
-const MAX_NAMES_SEARCHED: usize = 8;
-
 /// Markers after which syslog-style lines name the client.
 const TEXT_MARKERS: &[&str] = &["client: ", "client=", "src=", "remote_addr=", "from "];
 
@@ -128,11 +125,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        // Names with their contributions, in document order. An `Other` field matters only
-        // when it comes after a field of the same name that is not, which it overrides (before
-        // any, it is overridden itself or its name contributes nothing), so it is dropped when
-        // no such field was kept. Past a few kept fields all are kept, so that the search for
-        // a name does not make hostile lines quadratic.
+        // Names with their contributions, in document order; most are `Other`.
         let mut fields: Vec<(Cow<'de, str>, Field)> = Vec::new();
         let mut name = String::new();
         while let Some(Key(key)) = map.next_key()? {
@@ -144,12 +137,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 depth: self.depth,
                 is_address: JSON_FIELDS.contains(&name.as_str()),
             })?;
-            if !matches!(field, Field::Other)
-                || fields.len() >= MAX_NAMES_SEARCHED
-                || fields.iter().any(|(kept, _)| *kept == key)
-            {
-                fields.push((key, field));
-            }
+            fields.push((key, field));
         }
         if fields
             .iter()
@@ -479,9 +467,6 @@ mod tests {
             r#"{"ip":"nope","ip":"192.0.2.14","client_ip":"x"}"#,
             r#"{"c":{"ip":"192.0.2.15"},"c":{"ip":"192.0.2.16"}}"#,
             r#"{"c":{"ip":"192.0.2.17"},"c":null}"#,
-            r#"{"ip":1,"a":1,"ip":"192.0.2.27","b":2,"ip":true,"ip":"192.0.2.28","ip":[]}"#,
-            r#"{"x":1,"ip":"192.0.2.29","x":{"ip":"192.0.2.30"},"ip":null,"x":2}"#,
-            r#"{"a":{},"b":{},"c":{},"d":{},"e":{},"f":{},"g":{},"h":{},"i":{},"ip":"192.0.2.31","ip":0}"#,
             // Addresses in arrays, numbers and objects under an address name are not read.
             r#"{"ip":["192.0.2.18"],"client":[{"ip":"192.0.2.19"}]}"#,
             r#"{"ip":{"v4":"192.0.2.20"},"n":-1.5e3,"t":true,"f":false,"z":null}"#,
