@@ -178,7 +178,8 @@ impl Hunter {
     fn line_hits(&self, line: &[u8], line_number: u64, byte_offset: u64) -> (Vec<Hit>, u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = utf8_lossy(line);
-        let mut findings: Vec<classify::Finding> = Vec::new();
+        // Nearly every candidate line has a finding or two: room for them from the start.
+        let mut findings: Vec<classify::Finding> = Vec::with_capacity(2);
         // A trace is found in the raw line; everything after it in the decoded one.
         let mut traces = 0;
         if let Some(trace) = classify::post_exploitation(&text) {

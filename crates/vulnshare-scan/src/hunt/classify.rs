@@ -308,7 +308,12 @@ impl Finding {
 const SNIPPET_CHARS: usize = 240;
 
 fn snippet(s: &str) -> String {
-    s.chars().take(SNIPPET_CHARS).collect()
+    // Cut at the character after the first `SNIPPET_CHARS`, without collecting them one by one.
+    let end = s
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(s.len(), |(at, _)| at);
+    s[..end].to_string()
 }
 
 /// Number of `${` left open at the end of `s`. Jumps from `$` and `}` to the next with
@@ -344,9 +349,7 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool, findings: &m
         }
         return;
     }
-    for finding in analyze_evaluated(decoded, limits, at_end) {
-        push_new(findings, finding);
-    }
+    analyze_evaluated(decoded, limits, at_end, findings);
 }
 
 /// Adds `finding` unless an equal one is there already.
@@ -364,7 +367,7 @@ fn jndi_finding(name: &str) -> Finding {
 }
 
 /// [`analyze`] by a full evaluation, for any text.
-fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
+fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool, findings: &mut Vec<Finding>) {
     let mut evaluation = substitutor::evaluate(decoded, limits);
     // Counting what is left open scans the whole text: only done when it can matter.
     let open = if at_end && evaluation.jndi.is_empty() && evaluation.abort.is_none() {
@@ -380,13 +383,12 @@ fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findin
             evaluation = retry;
         }
     }
-    let mut findings = Vec::new();
     for call in &mut evaluation.jndi {
         let mut finding = jndi_finding(&call.name);
         finding.exfiltration = std::mem::take(&mut call.exfiltration);
-        findings.push(finding);
+        push_new(findings, finding);
     }
-    if findings.is_empty() {
+    if evaluation.jndi.is_empty() {
         // Escaped (`$${jndi:`) or otherwise inert lookups still show intent.
         let text = if evaluation.abort.is_some() {
             decoded
@@ -397,22 +399,21 @@ fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findin
             let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&name));
             finding.target = JndiTarget::parse(&name);
             finding.detail = Some("jndi lookup that log4j would not evaluate".to_string());
-            findings.push(finding);
+            push_new(findings, finding);
         }
     }
     if let Some(abort) = &evaluation.abort {
         let start = decoded.find("${").unwrap_or(0);
         let mut finding = Finding::new(HitClass::RecursionDos, snippet(&decoded[start..]));
         finding.detail = Some(abort.to_string());
-        findings.push(finding);
+        push_new(findings, finding);
     } else {
         for (leak, context) in exfiltration_in_network_context(&evaluation.output, limits) {
             let mut finding = Finding::new(HitClass::Exfiltration, context);
             finding.exfiltration.push(leak);
-            findings.push(finding);
+            push_new(findings, finding);
         }
     }
-    findings
 }
 
 /// `${jndi:NAME}`, built without the formatting machinery (once per hit).
@@ -813,9 +814,7 @@ mod tests {
                         let mut fast = Vec::new();
                         analyze(window, limits, at_end, &mut fast);
                         let mut full = Vec::new();
-                        for finding in analyze_evaluated(window, limits, at_end) {
-                            push_new(&mut full, finding);
-                        }
+                        analyze_evaluated(window, limits, at_end, &mut full);
                         assert_eq!(fast, full, "{window:?}");
                     }
                     plain += usize::from(substitutor::is_plain(window, limits));

@@ -535,10 +535,19 @@ fn push_printable(out: &mut String, text: &str, max_chars: usize) {
     // The printable ASCII start (most of a long payload) is copied at once: one byte is one
     // character there.
     let limit = text.len().min(max_chars);
-    let run = text.as_bytes()[..limit]
+    let start = &text.as_bytes()[..limit];
+    // Checking every byte at once (vectorized) first: nearly always they all are printable.
+    let run = if start
         .iter()
-        .position(|b| !(0x20..0x7f).contains(b))
-        .unwrap_or(limit);
+        .fold(true, |all, b| all & (0x20..0x7f).contains(b))
+    {
+        limit
+    } else {
+        start
+            .iter()
+            .position(|b| !(0x20..0x7f).contains(b))
+            .unwrap_or(limit)
+    };
     out.push_str(&text[..run]);
     for (count, c) in text[run..].chars().enumerate().map(|(i, c)| (run + i, c)) {
         if count == max_chars {

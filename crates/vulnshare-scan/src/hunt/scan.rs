@@ -35,6 +35,10 @@ impl ScanSummary {
 /// Bytes a reader is read in before candidates are searched; also the parallel split size.
 const CHUNK_BYTES: usize = 256 << 10;
 
+/// Hits a chunk's vector has room for once it gets its first: a chunk of a log full of attacks
+/// holds about a hundred.
+const HITS_RESERVED: usize = 128;
+
 /// Counts `\n` bytes. Line numbers need every newline counted, so this runs over every byte:
 /// `bytecount` does it with SIMD compares (AVX2 where the CPU has it), several times faster
 /// than iterating over `memchr` matches, which pays per newline.
@@ -64,7 +68,14 @@ impl Hunter {
             .par_iter()
             .map(|&(offset, chunk)| {
                 let mut hits = Vec::new();
-                let summary = self.scan_chunk(chunk, 0, offset as u64, &mut |hit| hits.push(hit));
+                let summary = self.scan_chunk(chunk, 0, offset as u64, &mut |hit| {
+                    // Hits are large: room for a chunk's worth of an attack campaign at once
+                    // rather than copying them each time the vector doubles.
+                    if hits.capacity() == 0 {
+                        hits.reserve(HITS_RESERVED);
+                    }
+                    hits.push(hit);
+                });
                 (hits, summary)
             })
             .collect();
