@@ -171,15 +171,25 @@ impl Hunter {
         if self.prefilter.find(line).is_none() {
             return Vec::new();
         }
-        self.line_hits(line, 1, 0).0
+        let mut hits = Vec::new();
+        self.line_hits(line, 1, 0, &mut Vec::new(), &mut |hit| hits.push(hit));
+        hits
     }
 
-    /// Evaluates one candidate line: hits kept and the number suppressed.
-    fn line_hits(&self, line: &[u8], line_number: u64, byte_offset: u64) -> (Vec<Hit>, u64) {
+    /// Evaluates one candidate line, giving its hits to `on_hit`; returns the number of hits
+    /// given and the number suppressed. `findings` is an empty list that the lines of a scan
+    /// share, so that a line with findings does not allocate one.
+    fn line_hits(
+        &self,
+        line: &[u8],
+        line_number: u64,
+        byte_offset: u64,
+        findings: &mut Vec<classify::Finding>,
+        on_hit: &mut dyn FnMut(Hit),
+    ) -> (u64, u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = utf8_lossy(line);
-        // Nearly every candidate line has a finding or two: room for them from the start.
-        let mut findings: Vec<classify::Finding> = Vec::with_capacity(2);
+        findings.clear();
         // A trace is found in the raw line; everything after it in the decoded one.
         let mut traces = 0;
         if let Some(trace) = classify::post_exploitation(&text) {
@@ -192,9 +202,9 @@ impl Hunter {
             Cow::Borrowed(_) => Cow::Borrowed(text.as_ref()),
             Cow::Owned(bytes) => utf8_lossy(bytes),
         };
-        self.evaluate_windows(&decoded, &mut findings);
+        self.evaluate_windows(&decoded, findings);
         if findings.is_empty() {
-            return (Vec::new(), 0);
+            return (0, 0);
         }
         let source_ip = source::source_ip(&text);
         // A line no longer in bytes than the limit is within it in characters too: no count.
@@ -205,10 +215,9 @@ impl Hunter {
         } else {
             text.chars().take(self.config.max_raw_chars).collect()
         };
-        let mut suppressed_count = 0;
-        let mut hits = Vec::with_capacity(findings.len());
+        let (mut hit_count, mut suppressed_count) = (0, 0);
         let last = findings.len() - 1;
-        for (index, finding) in findings.into_iter().enumerate() {
+        for (index, finding) in findings.drain(..).enumerate() {
             let decode_layers = if index < traces { 0 } else { layers };
             let suppressed = self
                 .config
@@ -220,7 +229,8 @@ impl Hunter {
                     continue;
                 }
             }
-            hits.push(Hit {
+            hit_count += 1;
+            on_hit(Hit {
                 line_number,
                 byte_offset,
                 // Most lines have one finding: it takes the line, the others copy it.
@@ -242,7 +252,7 @@ impl Hunter {
                 suppressed,
             });
         }
-        (hits, suppressed_count)
+        (hit_count, suppressed_count)
     }
 
     /// Analyzes decoded text, in half-overlapping windows starting at a `${` when it is longer

@@ -164,6 +164,7 @@ impl Hunter {
         let mut counted_to = 0;
         let mut line_index = lines_before;
         let mut candidates = self.prefilter.candidates(data);
+        let mut findings = Vec::new();
         while pos < data.len() {
             let Some(candidate) = candidates.next_from(pos) else {
                 break;
@@ -178,10 +179,11 @@ impl Hunter {
                 &data[line_start..line_end],
                 line_index + 1,
                 offset_before + line_start as u64,
+                &mut findings,
+                on_hit,
             );
-            summary.hits += hits.len() as u64;
+            summary.hits += hits;
             summary.suppressed += suppressed;
-            hits.into_iter().for_each(&mut *on_hit);
             pos = line_end + 1;
         }
         let newlines = line_index - lines_before + count_newlines(&data[counted_to..]);

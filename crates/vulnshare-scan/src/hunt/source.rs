@@ -126,8 +126,9 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         // Names with their contributions, in document order; most are `Other`.
-        let mut fields: Vec<(Cow<'de, str>, Field)> = Vec::new();
-        let mut name = String::new();
+        // Sized for a typical log object, so that neither grows field by field.
+        let mut fields: Vec<(Cow<'de, str>, Field)> = Vec::with_capacity(8);
+        let mut name = String::with_capacity(32);
         while let Some(Key(key)) = map.next_key()? {
             name.clear();
             name.push_str(self.path);
