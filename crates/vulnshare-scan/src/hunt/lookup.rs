@@ -67,6 +67,47 @@ pub(crate) fn evaluate(name: &str) -> Outcome {
     let Some((prefix, key)) = split_prefix(name) else {
         return property(name);
     };
+    if let Some(outcome) = known_outcome(&prefix, key) {
+        return outcome;
+    }
+    if EXFILTRATION_PREFIXES.contains(&prefix.as_ref()) {
+        return Outcome::Unresolved(Some(Exfiltration {
+            lookup: prefix.into_owned(),
+            key: key.to_string(),
+        }));
+    }
+    property(key)
+}
+
+/// [`evaluate`] for a lookup with a default: an unresolved lookup gives way to the default, so
+/// what it would leak does not matter and is not built (`Unresolved(None)` instead). Value and
+/// `jndi` outcomes are [`evaluate`]'s.
+pub(crate) fn evaluate_with_default(name: &str) -> Outcome {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return Outcome::Unresolved(None);
+    };
+    known_outcome(&prefix, key).unwrap_or(Outcome::Unresolved(None))
+}
+
+/// What the lookups with a value (or the `jndi` one) give; `None` for the others, which are
+/// unresolved: [`evaluate`] then tells what they leak.
+fn known_outcome(prefix: &str, key: &str) -> Option<Outcome> {
+    Some(match prefix {
+        "lower" => Outcome::Value(java_lower(key)),
+        "upper" => Outcome::Value(java_upper(key)),
+        "date" => Outcome::Value(java_date(key)),
+        "base64" => Outcome::Value(decode_base64(key)?),
+        "jndi" => Outcome::Jndi(key.to_string()),
+        _ => return None,
+    })
+}
+
+/// The outcomes of [`evaluate`] as first written, one `match`: the split version must agree.
+#[cfg(test)]
+fn evaluate_in_one(name: &str) -> Outcome {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return property(name);
+    };
     match prefix.as_ref() {
         "lower" => Outcome::Value(java_lower(key)),
         "upper" => Outcome::Value(java_upper(key)),
@@ -294,6 +335,51 @@ mod tests {
             Outcome::Unresolved(Some(host.clone()))
         );
         assert_eq!(host.to_string(), "${hostName}");
+    }
+
+    #[test]
+    fn split_evaluation_agrees_with_the_single_match() {
+        let mut names: Vec<String> = [
+            "jndi:ldap://x/y",
+            "JNDI:x",
+            "lower:ENV",
+            "UPPER:x",
+            "date:'j'",
+            "date:j",
+            "base64:am5kaQ==",
+            "base64:hostName",
+            "base64:!!",
+            "env:USER",
+            "K8S:x",
+            "hostName",
+            "x:hostName",
+            "server.port",
+            "any:thing",
+            ":",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(7, 400) {
+            let text = line.text;
+            let mut at = 0;
+            while let Some(open) = text[at..].find("${") {
+                let start = at + open + 2;
+                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
+                names.push(text[start..end].to_string());
+                at = start;
+            }
+        }
+        for name in &names {
+            let whole = evaluate_in_one(name);
+            assert_eq!(evaluate(name), whole, "{name:?}");
+            let with_default = match whole {
+                Outcome::Unresolved(_) => Outcome::Unresolved(None),
+                other => other,
+            };
+            assert_eq!(evaluate_with_default(name), with_default, "{name:?}");
+        }
     }
 
     #[test]

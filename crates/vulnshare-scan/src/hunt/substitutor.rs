@@ -476,10 +476,17 @@ impl State<'_> {
         // The most common obfuscation, a case change of a few ASCII letters, is written
         // straight into the text, as `lookup::evaluate` would give it and the general path
         // below would append it.
-        if depth < self.limits.max_depth && ascii_case_change_into(name, out) {
+        if depth < self.limits.max_depth
+            && (ascii_case_change_into(name, out) || date_literal_into(name, out))
+        {
             return Ok(true);
         }
-        let resolved = match lookup::evaluate(name) {
+        let outcome = if default.is_some() {
+            lookup::evaluate_with_default(name)
+        } else {
+            lookup::evaluate(name)
+        };
+        let resolved = match outcome {
             Outcome::Value(value) => Some(value),
             Outcome::Jndi(jndi_name) => {
                 let mut exfiltration: Vec<Exfiltration> = Vec::new();
@@ -553,6 +560,32 @@ fn ascii_case_change_into(name: &str, out: &mut String) -> bool {
     } else {
         value.make_ascii_uppercase();
     }
+    true
+}
+
+/// Appends the value of `name` when it is `date:'TEXT'` (prefix in any ASCII case) with a
+/// `TEXT` that is not empty and has no quote and no `${`: a date pattern that is one quoted literal formats to the
+/// literal. `false`, with nothing appended, for any other name.
+fn date_literal_into(name: &str, out: &mut String) -> bool {
+    const DATE: &[u8] = b"date:";
+    let bytes = name.as_bytes();
+    if !bytes
+        .get(..DATE.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(DATE))
+    {
+        return false;
+    }
+    let Some(literal) = name[DATE.len()..]
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+    else {
+        return false;
+    };
+    // `''` is a quote, not an empty literal.
+    if literal.is_empty() || literal.contains('\'') || find_open(literal.as_bytes(), 0).is_some() {
+        return false;
+    }
+    out.push_str(literal);
     true
 }
 
@@ -868,6 +901,37 @@ mod tests {
         }
         assert!(!ascii_case_change_into("lower:${x}", &mut String::new()));
         assert!(ascii_case_change_into("UpPeR:x", &mut String::new()));
+    }
+
+    #[test]
+    fn date_literals_are_the_lookup_values() {
+        for name in [
+            "date:'j'",
+            "DATE:'ndi'",
+            "date:''",
+            "date:'",
+            "date:'it''s'",
+            "date:'a'b'",
+            "date:'${x}'",
+            "date:'$ {x}'",
+            "date:j",
+            "date:'j",
+            "date:yyyy",
+            "dat:'j'",
+            "date:'\u{131}'",
+        ] {
+            let mut out = String::from("pre");
+            if date_literal_into(name, &mut out) {
+                let Outcome::Value(value) = lookup::evaluate(name) else {
+                    panic!("{name:?} has a value");
+                };
+                assert_eq!(out, format!("pre{value}"), "{name:?}");
+                assert!(find_open(value.as_bytes(), 0).is_none());
+            } else {
+                assert_eq!(out, "pre", "{name:?}");
+            }
+        }
+        assert!(date_literal_into("date:'j'", &mut String::new()));
     }
 
     #[test]
