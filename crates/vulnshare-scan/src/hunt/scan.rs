@@ -35,6 +35,10 @@ impl ScanSummary {
 /// Bytes a reader is read in before candidates are searched; also the parallel split size.
 const CHUNK_BYTES: usize = 256 << 10;
 
+/// Hits a chunk's vector has room for once it gets its first: a chunk of a log full of attacks
+/// holds about a hundred.
+const HITS_RESERVED: usize = 128;
+
 /// Counts `\n` bytes. Line numbers need every newline counted, so this runs over every byte:
 /// `bytecount` does it with SIMD compares (AVX2 where the CPU has it), several times faster
 /// than iterating over `memchr` matches, which pays per newline.
@@ -64,7 +68,14 @@ impl Hunter {
             .par_iter()
             .map(|&(offset, chunk)| {
                 let mut hits = Vec::new();
-                let summary = self.scan_chunk(chunk, 0, offset as u64, &mut |hit| hits.push(hit));
+                let summary = self.scan_chunk(chunk, 0, offset as u64, &mut |hit| {
+                    // Hits are large: room for a chunk's worth of an attack campaign at once
+                    // rather than copying them each time the vector doubles.
+                    if hits.capacity() == 0 {
+                        hits.reserve(HITS_RESERVED);
+                    }
+                    hits.push(hit);
+                });
                 (hits, summary)
             })
             .collect();
@@ -153,6 +164,7 @@ impl Hunter {
         let mut counted_to = 0;
         let mut line_index = lines_before;
         let mut candidates = self.prefilter.candidates(data);
+        let mut findings = Vec::new();
         while pos < data.len() {
             let Some(candidate) = candidates.next_from(pos) else {
                 break;
@@ -167,10 +179,11 @@ impl Hunter {
                 &data[line_start..line_end],
                 line_index + 1,
                 offset_before + line_start as u64,
+                &mut findings,
+                on_hit,
             );
-            summary.hits += hits.len() as u64;
+            summary.hits += hits;
             summary.suppressed += suppressed;
-            hits.into_iter().for_each(&mut *on_hit);
             pos = line_end + 1;
         }
         let newlines = line_index - lines_before + count_newlines(&data[counted_to..]);

@@ -126,8 +126,9 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         // Names with their contributions, in document order; most are `Other`.
-        let mut fields: Vec<(Cow<'de, str>, Field)> = Vec::new();
-        let mut name = String::new();
+        // Sized for a typical log object, so that neither grows field by field.
+        let mut fields: Vec<(Cow<'de, str>, Field)> = Vec::with_capacity(8);
+        let mut name = String::with_capacity(32);
         while let Some(Key(key)) = map.next_key()? {
             name.clear();
             name.push_str(self.path);
@@ -148,18 +149,20 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         // A map keeps the last of duplicate names, in name order: a stable sort keeps the
         // document order among equal names.
         fields.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<&Field> = Vec::with_capacity(fields.len());
-        for (i, (key, field)) in fields.iter().enumerate() {
-            if fields.get(i + 1).is_none_or(|next| next.0 != *key) {
-                kept.push(field);
-            }
-        }
-        let address = kept.iter().find_map(|field| match field {
+        // The fields kept are the last of each name, in name order (no list of them is built).
+        let kept = || {
+            fields
+                .iter()
+                .enumerate()
+                .filter(|&(i, (key, _))| fields.get(i + 1).is_none_or(|next| next.0 != *key))
+                .map(|(_, (_, field))| field)
+        };
+        let address = kept().find_map(|field| match field {
             Field::Address(ip) => *ip,
             _ => None,
         });
         Ok(address.or_else(|| {
-            kept.iter().find_map(|field| match field {
+            kept().find_map(|field| match field {
                 Field::Nested(ip) => *ip,
                 _ => None,
             })

@@ -41,12 +41,13 @@ fn host_description(host: &str, target: &TargetTally) -> String {
     if !protocols.is_empty() {
         text.push_str(&format!("; JNDI protocols {}", protocols.join(", ")));
     }
-    if !target.ports.is_empty() {
-        let ports: Vec<String> = target.ports.iter().map(u16::to_string).collect();
+    let ports = target.ports();
+    if !ports.is_empty() {
+        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
         text.push_str(&format!("; ports {}", ports.join(", ")));
     }
-    if !target.exfiltration.is_empty() {
-        let leaks: Vec<&str> = target.exfiltration.iter().map(String::as_str).collect();
+    let leaks = target.exfiltration();
+    if !leaks.is_empty() {
         text.push_str(&format!("; exfiltrates {}", leaks.join(", ")));
     }
     text

