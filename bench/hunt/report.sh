@@ -7,7 +7,6 @@ cd "$(dirname "$0")/../.."
 : "${data:?run bench/hunt/run.sh}"
 mixed="$data/mixed/mixed.log"
 clean="$data/clean/mixed.log"
-sample="$data/sample.log"
 bytes_clean=$(stat -c %s "$clean")
 bytes_mixed=$(stat -c %s "$mixed")
 bytes_sample=$(stat -c %s "$sample")
@@ -54,14 +53,18 @@ gbps() { python3 -c "print(f'{$1/$2/1e9:.2f}')"; }
     cat "$data/mixed.json.md"
     echo
     if [[ $have_python_tool -eq 1 ]]; then
-        v=$(mean "$data/sample.json" "vulnshare hunt"); p=$(mean "$data/sample.json" "jndi-deobfuscate")
-        echo "### PyPI jndi-deobfuscate on a $(numfmt --to=iec "$bytes_sample") sample of the mixed log"
+        v=$(mean "$data/sample-vulnshare.json" "vulnshare hunt"); p=$(mean "$data/sample.json" "jndi-deobfuscate")
+        vc=$(cpu "$data/sample-vulnshare.json" "vulnshare hunt"); pc=$(cpu "$data/sample.json" "jndi-deobfuscate")
+        if [[ $sample == "$data/mixed/mixed.log" || $sample_size == full ]]; then what="the whole mixed log"; else what="a $(numfmt --to=iec "$bytes_sample") sample of the mixed log"; fi
+        echo "### PyPI jndi-deobfuscate on $what"
         echo
-        cat "$data/sample.json.md"
+        echo "| command | wall s | CPU s (user + system) | GB/s | GB per CPU-s |"
+        echo "| --- | ---: | ---: | ---: | ---: |"
+        echo "| \`vulnshare hunt\` (mean of $runs) | $(python3 -c "print(f'{$v:.3f}')") | $(python3 -c "print(f'{$vc:.3f}')") | $(gbps "$bytes_sample" "$v") | $(gbps "$bytes_sample" "$vc") |"
+        echo "| \`jndi-deobfuscate\` (one run) | $(python3 -c "print(f'{$p:.3f}')") | $(python3 -c "print(f'{$pc:.3f}')") | $(gbps "$bytes_sample" "$p") | $(gbps "$bytes_sample" "$pc") |"
         echo
-        echo "vulnshare hunt is **$(python3 -c "print(f'{$p/$v:.0f}')")x** faster on the sample ($(gbps "$bytes_sample" "$v") vs $(gbps "$bytes_sample" "$p") GB/s);"
-        echo "on the full mixed log the ratio to vulnshare's full-size throughput is $(python3 -c "print(f'{($bytes_mixed/$(mean "$data/mixed.json" "vulnshare hunt ($cores threads)"))/($bytes_sample/$p):.0f}')")x."
-        echo "jndi-deobfuscate printed $(grep -ci jndi "$data/jndi-deobfuscate.out" || true) decoded strings for $(python3 -c "import json; print(sum(1 for l in open('$labels') if json.loads(l)['attack'] and json.loads(l)['line_number'] <= $(wc -l < "$sample")))") attack lines in the sample (it prints no line numbers, so no per-family recall)."
+        echo "vulnshare hunt is **$(python3 -c "print(f'{$p/$v:.0f}')")x** faster in wall-clock time and **$(python3 -c "print(f'{$pc/$vc:.0f}')")x** per CPU-second."
+        echo "jndi-deobfuscate printed $(grep -ci jndi "$data/jndi-deobfuscate.out" || true) decoded strings for $(python3 -c "import json; print(sum(1 for l in open('$labels') if json.loads(l)['attack'] and json.loads(l)['line_number'] <= $(wc -l < "$sample")))") attack lines in that input (it prints no line numbers, so no per-family recall)."
         echo
     fi
     echo "## Recall and false positives on the mixed log"
