@@ -188,6 +188,11 @@ impl JndiTarget {
         if memchr::memchr(b'$', name.as_bytes()).is_none() {
             return Self::parse_without_lookups(name);
         }
+        Self::parse_stepping_over_lookups(name)
+    }
+
+    /// The general parse of a trimmed name: separators inside a `${…}` do not count.
+    fn parse_stepping_over_lookups(name: &str) -> Self {
         let Some(colon) = find_outside_lookups(name, b":") else {
             return Self {
                 path: non_empty(name),
@@ -593,40 +598,6 @@ mod tests {
         }
     }
 
-    /// The general parse, with the shortcut for names without `$` turned off.
-    fn parse_stepping_over_lookups(name: &str) -> JndiTarget {
-        let name = name.trim();
-        let Some(colon) = find_outside_lookups(name, b":") else {
-            return JndiTarget {
-                path: non_empty(name),
-                ..JndiTarget::default()
-            };
-        };
-        let scheme = &name[..colon];
-        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
-        let rest = name[colon + 1..].trim_start_matches('/');
-        let authority_end = find_outside_lookups(rest, b"/?#").unwrap_or(rest.len());
-        let mut authority = &rest[..authority_end];
-        let path = rest.get(authority_end + 1..).and_then(non_empty);
-        if let Some(at) = rfind_outside_lookups(authority, b'@') {
-            authority = &authority[at + 1..];
-        }
-        let (host, port) = split_port(authority);
-        let host = (!host.is_empty()).then(|| {
-            if substitutor::find_open(host.as_bytes(), 0).is_some() {
-                host.to_string()
-            } else {
-                host.to_lowercase()
-            }
-        });
-        JndiTarget {
-            protocol,
-            host,
-            port,
-            path,
-        }
-    }
-
     #[test]
     fn names_without_lookups_parse_as_the_general_parser_does() {
         let mut names: Vec<String> = [
@@ -656,7 +627,7 @@ mod tests {
             plain += usize::from(!name.contains('$'));
             assert_eq!(
                 JndiTarget::parse(name),
-                parse_stepping_over_lookups(name),
+                JndiTarget::parse_stepping_over_lookups(name.trim()),
                 "{name:?}"
             );
         }

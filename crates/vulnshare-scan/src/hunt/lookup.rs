@@ -265,6 +265,22 @@ fn decode_base64(key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// What every `${` of `lines` generated corpus lines (seed `seed`) opens, up to the next `}`.
+    fn names_in_corpus(seed: u64, lines: usize) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in crate::hunt::corpus::generate(seed, lines) {
+            let text = line.text;
+            let mut at = 0;
+            while let Some(open) = text[at..].find("${") {
+                let start = at + open + 2;
+                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
+                names.push(text[start..end].to_string());
+                at = start;
+            }
+        }
+        names
+    }
+
     fn value(name: &str) -> String {
         match evaluate(name) {
             Outcome::Value(v) => v,
@@ -361,16 +377,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        for line in crate::hunt::corpus::generate(7, 400) {
-            let text = line.text;
-            let mut at = 0;
-            while let Some(open) = text[at..].find("${") {
-                let start = at + open + 2;
-                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
-                names.push(text[start..end].to_string());
-                at = start;
-            }
-        }
+        names.extend(names_in_corpus(7, 400));
         for name in &names {
             let whole = evaluate_in_one(name);
             assert_eq!(evaluate(name), whole, "{name:?}");
@@ -443,16 +450,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        for line in crate::hunt::corpus::generate(3, 500) {
-            let text = line.text;
-            let mut at = 0;
-            while let Some(open) = text[at..].find("${") {
-                let start = at + open + 2;
-                let end = text[start..].find('}').map_or(text.len(), |i| start + i);
-                names.push(text[start..end].to_string());
-                at = start;
-            }
-        }
+        names.extend(names_in_corpus(3, 500));
         for name in &names {
             let expected = evaluate(name) == Outcome::Unresolved(None);
             assert_eq!(is_inert(name), expected, "{name:?}");
