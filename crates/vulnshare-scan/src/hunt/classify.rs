@@ -193,7 +193,34 @@ impl JndiTarget {
 
     /// The general parse of a trimmed name: separators inside a `${…}` do not count.
     fn parse_stepping_over_lookups(name: &str) -> Self {
-        let Some(colon) = find_outside_lookups(name, b":") else {
+        Self::parse_with(
+            name,
+            |s| find_outside_lookups(s, b":"),
+            |s| find_outside_lookups(s, b"/?#"),
+            |s| rfind_outside_lookups(s, b'@'),
+        )
+    }
+
+    /// [`JndiTarget::parse`] for a name without a `$` (nearly all): no lookup to step over, so
+    /// each separator is one `memchr` away.
+    fn parse_without_lookups(name: &str) -> Self {
+        Self::parse_with(
+            name,
+            |s| memchr::memchr(b':', s.as_bytes()),
+            |s| memchr::memchr3(b'/', b'?', b'#', s.as_bytes()),
+            |s| memchr::memrchr(b'@', s.as_bytes()),
+        )
+    }
+
+    /// Splits `scheme:[//][user@]host[:port][/path]` with the given searches for the scheme's
+    /// colon, the end of the authority and the last `@` of the authority.
+    fn parse_with(
+        name: &str,
+        colon: impl Fn(&str) -> Option<usize>,
+        authority_end: impl Fn(&str) -> Option<usize>,
+        last_at: impl Fn(&str) -> Option<usize>,
+    ) -> Self {
+        let Some(colon) = colon(name) else {
             return Self {
                 path: non_empty(name),
                 ..Self::default()
@@ -202,10 +229,10 @@ impl JndiTarget {
         let scheme = &name[..colon];
         let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
         let rest = name[colon + 1..].trim_start_matches('/');
-        let authority_end = find_outside_lookups(rest, b"/?#").unwrap_or(rest.len());
+        let authority_end = authority_end(rest).unwrap_or(rest.len());
         let mut authority = &rest[..authority_end];
         let path = rest.get(authority_end + 1..).and_then(non_empty);
-        if let Some(at) = rfind_outside_lookups(authority, b'@') {
+        if let Some(at) = last_at(authority) {
             authority = &authority[at + 1..];
         }
         let (host, port) = split_port(authority);
@@ -214,44 +241,6 @@ impl JndiTarget {
             if substitutor::find_open(host.as_bytes(), 0).is_some() {
                 host.to_string()
             } else if host.is_ascii() {
-                host.to_ascii_lowercase()
-            } else {
-                host.to_lowercase()
-            }
-        });
-        Self {
-            protocol,
-            host,
-            port,
-            path,
-        }
-    }
-}
-
-impl JndiTarget {
-    /// [`JndiTarget::parse`] for a name without a `$` (nearly all): no lookup to step over, so
-    /// each separator is one `memchr` away.
-    fn parse_without_lookups(name: &str) -> Self {
-        let bytes = name.as_bytes();
-        let Some(colon) = memchr::memchr(b':', bytes) else {
-            return Self {
-                path: non_empty(name),
-                ..Self::default()
-            };
-        };
-        let scheme = &name[..colon];
-        let protocol = (!scheme.is_empty()).then(|| JndiProtocol::from_scheme(scheme));
-        let rest = name[colon + 1..].trim_start_matches('/');
-        let authority_end =
-            memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
-        let mut authority = &rest[..authority_end];
-        let path = rest.get(authority_end + 1..).and_then(non_empty);
-        if let Some(at) = memchr::memrchr(b'@', authority.as_bytes()) {
-            authority = &authority[at + 1..];
-        }
-        let (host, port) = split_port(authority);
-        let host = (!host.is_empty()).then(|| {
-            if host.is_ascii() {
                 host.to_ascii_lowercase()
             } else {
                 host.to_lowercase()

@@ -265,6 +265,37 @@ fn decode_base64(key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Lookup names of every prefix family, case and Unicode case trap, for the tests that
+    /// compare a shortcut with [`evaluate`].
+    const SAMPLE_NAMES: &[&str] = &[
+        "jndi:ldap://x/y",
+        "JNDI:x",
+        "lower:ENV",
+        "upper:x",
+        "UPPER:x",
+        "date:'j'",
+        "base64:am5kaQ==",
+        "base64:hostName",
+        "base64:!!",
+        "base64:",
+        "env:USER",
+        "ENV:AWS_SECRET_ACCESS_KEY",
+        "sys:user.name",
+        "Sys:user.name",
+        "Java:version",
+        "hostName",
+        "x:hostName",
+        "server.port",
+        "spring.datasource.url:jdbc:h2:mem:test",
+        "HOME",
+        "any:thing",
+        ":",
+        "",
+        "\u{130}nv:x",
+        "J\u{130}NDI:x",
+        "\u{212a}8s:x",
+    ];
+
     /// What every `${` of `lines` generated corpus lines (seed `seed`) opens, up to the next `}`.
     fn names_in_corpus(seed: u64, lines: usize) -> Vec<String> {
         let mut names = Vec::new();
@@ -391,28 +422,7 @@ mod tests {
 
     #[test]
     fn exfiltration_agrees_with_evaluate() {
-        for name in [
-            "jndi:ldap://x/y",
-            "JNDI:x",
-            "lower:ENV",
-            "upper:x",
-            "date:'j'",
-            "base64:am5kaQ==",
-            "base64:hostName",
-            "base64:!!",
-            "base64:",
-            "env:USER",
-            "ENV:AWS_SECRET_ACCESS_KEY",
-            "sys:user.name",
-            "Java:version",
-            "hostName",
-            "x:hostName",
-            "server.port",
-            "any:thing",
-            ":",
-            "",
-            "\u{130}nv:x",
-        ] {
+        for name in SAMPLE_NAMES {
             let expected = match evaluate(name) {
                 Outcome::Unresolved(leak) => leak,
                 _ => None,
@@ -423,33 +433,7 @@ mod tests {
 
     #[test]
     fn inert_names_are_the_ones_evaluate_leaves_alone() {
-        let mut names: Vec<String> = [
-            "jndi:ldap://x/y",
-            "JNDI:x",
-            "lower:ENV",
-            "UPPER:x",
-            "date:'j'",
-            "base64:am5kaQ==",
-            "base64:hostName",
-            "base64:!!",
-            "base64:",
-            "env:USER",
-            "Sys:user.name",
-            "hostName",
-            "x:hostName",
-            "server.port",
-            "spring.datasource.url:jdbc:h2:mem:test",
-            "HOME",
-            "any:thing",
-            ":",
-            "",
-            "\u{130}nv:x",
-            "J\u{130}NDI:x",
-            "\u{212a}8s:x",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut names: Vec<String> = SAMPLE_NAMES.iter().map(|s| s.to_string()).collect();
         names.extend(names_in_corpus(3, 500));
         for name in &names {
             let expected = evaluate(name) == Outcome::Unresolved(None);
