@@ -106,7 +106,7 @@ impl Drop for FeedTask {
 }
 
 /// Listens on PostgreSQL at `url` for the changes of `schema`, feeding `feed`, reconnecting
-/// after any loss of the connection; `current_generation` reads the catalog's generation
+/// after any loss of the connection; `pool` reads the catalog's generation
 /// after each subscription.
 pub(crate) fn spawn_listener(
     url: String,
