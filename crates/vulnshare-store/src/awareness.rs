@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::awareness::{NewUpstreamNotification, UpstreamNotification};
-use vulnshare_core::report::Report;
+use vulnshare_core::report::{Report, ReportState};
 
 use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
 use crate::{Result, Store, WriteTx};
@@ -44,7 +44,7 @@ pub struct CorrelatedReport {
 }
 
 /// What identifies a vulnerability for correlation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct VulnerabilityKeys {
     /// Normalised aliases (CVE, GHSA, CNVD).
     pub aliases: BTreeSet<String>,
@@ -93,6 +93,7 @@ impl WriteTx {
         recorded_by: &str,
         now: jiff::Timestamp,
     ) -> Result<UpstreamNotification> {
+        self.remembered.upstream_notifications.clear();
         let n = UpstreamNotification {
             id: new_id("upn"),
             organization_id: organization_id.to_owned(),
@@ -140,6 +141,9 @@ impl WriteTx {
         &mut self,
         keys: &VulnerabilityKeys,
     ) -> Result<Vec<UpstreamNotification>> {
+        if let Some(known) = self.remembered.upstream_notifications.get(keys) {
+            return Ok(known.clone());
+        }
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -174,12 +178,16 @@ impl WriteTx {
         for (eco, name) in &keys.packages {
             query = query.bind(eco).bind(name);
         }
-        query
+        let found = query
             .fetch_all(self.conn())
             .await?
             .iter()
             .map(upstream)
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        self.remembered
+            .upstream_notifications
+            .insert(keys.clone(), found.clone());
+        Ok(found)
     }
 
     /// The submitted reports of organizations other than `other_than` that share an alias or
@@ -187,6 +195,46 @@ impl WriteTx {
     /// many reports match: on the day everyone reports the same CVE this runs under the write
     /// lock once per submission.
     pub async fn reports_matching_of_others(
+        &mut self,
+        keys: &VulnerabilityKeys,
+        other_than: &str,
+    ) -> Result<Vec<CorrelatedReport>> {
+        let key = (keys.clone(), other_than.to_owned());
+        let stored = match self.remembered.reports_matching.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let stored = self.stored_reports_matching(keys, other_than).await?;
+                self.remembered.reports_matching.insert(key, stored.clone());
+                stored
+            }
+        };
+        let mut found: BTreeMap<String, CorrelatedReport> =
+            stored.into_iter().map(|r| (r.id.clone(), r)).collect();
+        // Reports created in this transaction and not written yet, found as the query finds
+        // stored ones: not drafts, of another organization, sharing an alias or a package.
+        for r in &self.fresh_reports {
+            let shares = r.content.aliases.iter().any(|a| keys.aliases.contains(a))
+                || r.content.affected_packages.iter().any(|p| {
+                    keys.packages
+                        .iter()
+                        .any(|(eco, name)| eco == p.ecosystem.as_str() && *name == p.name)
+                });
+            if shares && r.state != ReportState::Draft && r.reporter_org_id != other_than {
+                found
+                    .entry(r.id.clone())
+                    .or_insert_with(|| CorrelatedReport {
+                        id: r.id.clone(),
+                        reporter_org_id: r.reporter_org_id.clone(),
+                        aware_at: r.content.aware_at,
+                        received_at: r.received_at,
+                    });
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// [`WriteTx::reports_matching_of_others`] among the reports already written.
+    async fn stored_reports_matching(
         &mut self,
         keys: &VulnerabilityKeys,
         other_than: &str,

@@ -101,6 +101,7 @@ const CASE_COLUMNS: &str = "id, title, tlp, state, embargo_ends_at, embargo_time
 impl WriteTx {
     /// Opens a case grouping `report_ids`, with its first participants.
     pub async fn create_case(&mut self, case: &Case, created_by: &str) -> Result<()> {
+        self.write_fresh_reports().await?;
         sqlx::query(
             "INSERT INTO cases (id, title, tlp, state, embargo_ends_at, embargo_time_zone, restricted_until, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",

@@ -17,6 +17,7 @@ mod codec;
 mod cve;
 mod keys;
 mod matching;
+mod memo;
 mod notification;
 mod obligation;
 mod organization;
@@ -318,6 +319,11 @@ impl UnlockedWriteTx {
             credentials_changed: false,
             feed: self.feed,
             violated: std::collections::HashSet::new(),
+            remembered: memo::Remembered::default(),
+            fresh: obligation::Fresh::default(),
+            fresh_notifications: Vec::new(),
+            report_numbers: None,
+            fresh_reports: Vec::new(),
         })
     }
 
@@ -346,6 +352,16 @@ pub struct WriteTx {
     // Obligations given their (only) violation in this transaction: a second attempt is known
     // to change nothing without asking the database.
     violated: std::collections::HashSet<String>,
+    // What this transaction read and has not changed since.
+    remembered: memo::Remembered,
+    // Obligations and violations about reports created here, and notifications about those
+    // violations: written at commit.
+    fresh: obligation::Fresh,
+    fresh_notifications: Vec<notification::PendingNotification>,
+    // The last report number taken in this transaction, by year, written back at commit.
+    report_numbers: Option<report::ReportNumbers>,
+    // Reports created here, written at commit or before anything reads reports.
+    fresh_reports: Vec<vulnshare_core::report::Report>,
 }
 
 impl WriteTx {
@@ -360,10 +376,23 @@ impl WriteTx {
         Ok(self.head_seq)
     }
 
+    /// Writes what this transaction has kept in memory so far (reports created, their
+    /// obligations, violations and notifications, report numbers, audit entries), still inside
+    /// the transaction. [`WriteTx::commit`] does this itself; calling it first separates a
+    /// failure of these statements, after which nothing is committed, from a failure of the
+    /// commit, after which nobody knows.
+    pub async fn write_pending(&mut self) -> Result<()> {
+        self.write_fresh_reports().await?;
+        self.write_fresh().await?;
+        self.write_fresh_notifications().await?;
+        self.write_report_numbers().await?;
+        let pending = std::mem::take(&mut self.pending);
+        audit::insert_all(&mut self.tx, &pending).await
+    }
+
     /// Commits the changes and their audit entries; returns once the commit is durable.
     pub async fn commit(mut self) -> Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        audit::insert_all(&mut self.tx, &pending).await?;
+        self.write_pending().await?;
         let generation = match self.catalog_changed {
             true => Some(advisory::raise_catalog_generation(&mut self.tx).await?),
             false => None,

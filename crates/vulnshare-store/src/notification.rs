@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
+use crate::codec::{from_json, from_opt_ts, from_ts, insert_rows_sql, new_id, to_json, ts};
 use crate::{Result, Store, WriteTx};
 
 /// One in-app notification.
@@ -46,7 +46,44 @@ fn notification(row: &AnyRow) -> Result<Notification> {
     })
 }
 
+/// A notification about a violation recorded in the same transaction, written at commit.
+pub(crate) struct PendingNotification {
+    id: String,
+    organization_id: String,
+    user_id: String,
+    kind: String,
+    subject_id: String,
+    payload: String,
+    created_at: Timestamp,
+}
+
 impl WriteTx {
+    /// Writes the notifications kept until commit (several rows per statement).
+    pub(crate) async fn write_fresh_notifications(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.fresh_notifications);
+        for chunk in pending.chunks(500) {
+            let mut sql = insert_rows_sql(
+                "notifications (id, organization_id, user_id, kind, subject_id, payload, created_at)",
+                chunk.len(),
+                7,
+            );
+            sql.push_str(" ON CONFLICT (organization_id, user_id, kind, subject_id) DO NOTHING");
+            let mut query = sqlx::query(&sql);
+            for n in chunk {
+                query = query
+                    .bind(&n.id)
+                    .bind(&n.organization_id)
+                    .bind(&n.user_id)
+                    .bind(&n.kind)
+                    .bind(&n.subject_id)
+                    .bind(&n.payload)
+                    .bind(ts(n.created_at));
+            }
+            query.execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
     /// Adds a notification for the whole organization (`user_id` `None`) or one user; `false`
     /// if that recipient was already notified of this (kind, subject).
     pub async fn notify(
@@ -58,6 +95,20 @@ impl WriteTx {
         payload: &serde_json::Value,
         now: Timestamp,
     ) -> Result<bool> {
+        if self.fresh.is_fresh_violation(subject_id) {
+            // About a violation recorded in this transaction: nothing stored can collide with
+            // it, so it is written at commit with the violation.
+            self.fresh_notifications.push(PendingNotification {
+                id: new_id("ntf"),
+                organization_id: organization_id.to_owned(),
+                user_id: user_id.unwrap_or("").to_owned(),
+                kind: kind.to_owned(),
+                subject_id: subject_id.to_owned(),
+                payload: to_json(payload),
+                created_at: now,
+            });
+            return Ok(true);
+        }
         let done = sqlx::query(
             "INSERT INTO notifications (id, organization_id, user_id, kind, subject_id, payload, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id, user_id, kind, subject_id) DO NOTHING",

@@ -66,6 +66,7 @@ impl WriteTx {
     /// Replaces an organization's membership state.
     pub async fn set_membership(&mut self, org_id: &str, membership: &Membership) -> Result<()> {
         self.credentials_changed();
+        self.remembered.organizations.remove(org_id);
         let done = sqlx::query("UPDATE organizations SET membership = $1 WHERE id = $2")
             .bind(to_json(membership))
             .bind(org_id)
@@ -79,8 +80,15 @@ impl WriteTx {
 
     /// Reads an organization inside the transaction.
     pub async fn organization(&mut self, id: &str) -> Result<Organization> {
+        if let Some(known) = self.remembered.organizations.get(id) {
+            return Ok(known.clone());
+        }
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
-        fetch_by_id(self.conn(), &sql, id, "organization", organization).await
+        let found = fetch_by_id(self.conn(), &sql, id, "organization", organization).await?;
+        self.remembered
+            .organizations
+            .insert(id.to_owned(), found.clone());
+        Ok(found)
     }
 }
 

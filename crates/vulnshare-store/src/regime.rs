@@ -87,6 +87,7 @@ impl WriteTx {
         org_id: &str,
         settings: &RegimeSettings,
     ) -> Result<()> {
+        self.remembered.regime_settings.remove(org_id);
         sqlx::query(
             "INSERT INTO organization_regimes (organization_id, regime_ids, cn_interpretation, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (organization_id) DO UPDATE SET regime_ids = excluded.regime_ids, cn_interpretation = excluded.cn_interpretation, \
@@ -104,11 +105,19 @@ impl WriteTx {
 
     /// An organization's regime choice, `None` if it never chose (defaults apply).
     pub async fn regime_settings(&mut self, org_id: &str) -> Result<Option<RegimeSettings>> {
-        settings(self.conn(), org_id).await
+        if let Some(known) = self.remembered.regime_settings.get(org_id) {
+            return Ok(known.clone());
+        }
+        let found = settings(self.conn(), org_id).await?;
+        self.remembered
+            .regime_settings
+            .insert(org_id.to_owned(), found.clone());
+        Ok(found)
     }
 
     /// Stores an uploaded regime; refuses a second upload of the same id and version.
     pub async fn insert_custom_regime(&mut self, regime: &CustomRegimeSource) -> Result<()> {
+        self.remembered.custom_regimes = None;
         sqlx::query(
             "INSERT INTO custom_regimes (regime_id, version, format, source, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -133,7 +142,12 @@ impl WriteTx {
 
     /// Every uploaded regime, oldest first.
     pub async fn custom_regimes(&mut self) -> Result<Vec<CustomRegimeSource>> {
-        customs(self.conn()).await
+        if let Some(known) = &self.remembered.custom_regimes {
+            return Ok(known.clone());
+        }
+        let found = customs(self.conn()).await?;
+        self.remembered.custom_regimes = Some(found.clone());
+        Ok(found)
     }
 }
 

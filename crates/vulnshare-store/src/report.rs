@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use vulnshare_core::report::{Report, ReportContent, ReportKind, ReportState, report_id};
 use vulnshare_core::tlp::Tlp;
 
-use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, to_json, ts};
+use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, insert_rows_sql, to_json, ts};
 use crate::{Result, Store, StoreError, WriteTx};
 
 const COLUMNS: &str = "seq, id, reporter_org_id, created_by, state, content, duplicate_of, rejection_reason, received_at, created_at, updated_at";
@@ -72,7 +72,32 @@ pub struct ReportPage {
     pub next_cursor: Option<i64>,
 }
 
+/// Report numbers taken in one transaction: the first from the database, the rest counted on
+/// in memory and written back at commit.
+pub(crate) struct ReportNumbers {
+    year: i64,
+    last: i64,
+    written: i64,
+}
+
 impl WriteTx {
+    /// Writes back the last report number taken in this transaction.
+    pub(crate) async fn write_report_numbers(&mut self) -> Result<()> {
+        let Some(n) = &mut self.report_numbers else {
+            return Ok(());
+        };
+        if n.last > n.written {
+            let (year, last) = (n.year, n.last);
+            n.written = last;
+            sqlx::query("UPDATE report_counters SET last = $1 WHERE year = $2")
+                .bind(last)
+                .bind(year)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Files a new report. `received_at` is set when it is submitted straight away.
     pub async fn create_report(
         &mut self,
@@ -83,17 +108,35 @@ impl WriteTx {
         received_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<Report> {
-        let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
-        let number: i64 = sqlx::query(
-            "INSERT INTO report_counters (year, last) VALUES ($1, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = report_counters.last + 1 RETURNING last",
-        )
-        .bind(i64::from(year))
-        .fetch_one(self.conn())
-        .await?
-        .try_get("last")?;
+        let civil_year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
+        let year = i64::from(civil_year);
+        let number = match &mut self.report_numbers {
+            // Another report this year in this transaction: the counter's row is ours until
+            // commit (the audit head keeps every other writer out), so count on in memory.
+            Some(n) if n.year == year => {
+                n.last += 1;
+                n.last
+            }
+            _ => {
+                self.write_report_numbers().await?;
+                let last: i64 = sqlx::query(
+                    "INSERT INTO report_counters (year, last) VALUES ($1, 1) \
+                     ON CONFLICT (year) DO UPDATE SET last = report_counters.last + 1 RETURNING last",
+                )
+                .bind(year)
+                .fetch_one(self.conn())
+                .await?
+                .try_get("last")?;
+                self.report_numbers = Some(ReportNumbers {
+                    year,
+                    last,
+                    written: last,
+                });
+                last
+            }
+        };
         let r = Report {
-            id: report_id(year, number),
+            id: report_id(civil_year, number),
             reporter_org_id: reporter_org_id.to_owned(),
             created_by: created_by.to_owned(),
             state,
@@ -104,27 +147,110 @@ impl WriteTx {
             updated_at: now,
             content: content.clone(),
         };
-        sqlx::query(
-            "INSERT INTO reports (id, reporter_org_id, created_by, kind, state, tlp, title, cvss_score, content, content_hash, aware_at, received_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9, $10, $11, $12, $13, $13)",
-        )
-        .bind(&r.id)
-        .bind(&r.reporter_org_id)
-        .bind(&r.created_by)
-        .bind(content.kind.as_str())
-        .bind(state.as_str())
-        .bind(content.tlp.as_str())
-        .bind(&content.title)
-        .bind(cvss_score_param(content))
-        .bind(to_json(content))
-        .bind(content.content_hash())
-        .bind(content.aware_at.map(ts))
-        .bind(received_at.map(ts))
-        .bind(ts(now))
-        .execute(self.conn())
-        .await?;
-        self.index_report(&r.id, content, true).await?;
+        // Written at commit (or before anything else in this transaction reads reports), with
+        // the other reports filed in it: see `write_fresh_reports`.
+        self.fresh_reports.push(r.clone());
+        self.fresh.add_subject(&r.id);
         Ok(r)
+    }
+
+    /// Writes the reports created in this transaction, with the aliases and packages they
+    /// are found by: several rows per statement. Until then only `reports_matching_of_others`
+    /// (which adds them from memory) and `report`, `update_report_content`,
+    /// `set_report_state` and `create_case` (which call this first) could look for them.
+    pub(crate) async fn write_fresh_reports(&mut self) -> Result<()> {
+        let fresh = std::mem::take(&mut self.fresh_reports);
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.remembered.reports_changed();
+        const COLUMNS: usize = 14;
+        for chunk in fresh.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO reports (id, reporter_org_id, created_by, kind, state, tlp, title, cvss_score, content, content_hash, aware_at, received_at, created_at, updated_at) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let p = |column: usize| format!("${}", row * COLUMNS + column);
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for column in 1..=COLUMNS {
+                    if column > 1 {
+                        sql.push_str(", ");
+                    }
+                    if column == 8 {
+                        sql.push_str(&format!("CAST({} AS DOUBLE PRECISION)", p(column)));
+                    } else {
+                        sql.push_str(&p(column));
+                    }
+                }
+                sql.push(')');
+            }
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                let content = &r.content;
+                query = query
+                    .bind(&r.id)
+                    .bind(&r.reporter_org_id)
+                    .bind(&r.created_by)
+                    .bind(content.kind.as_str())
+                    .bind(r.state.as_str())
+                    .bind(content.tlp.as_str())
+                    .bind(&content.title)
+                    .bind(cvss_score_param(content))
+                    .bind(to_json(content))
+                    .bind(content.content_hash())
+                    .bind(content.aware_at.map(ts))
+                    .bind(r.received_at.map(ts))
+                    .bind(ts(r.created_at))
+                    .bind(ts(r.updated_at));
+            }
+            query.execute(self.conn()).await?;
+        }
+        let aliases: Vec<(&str, &str, &str)> = fresh
+            .iter()
+            .flat_map(|r| {
+                r.content
+                    .aliases
+                    .iter()
+                    .map(|a| (r.id.as_str(), a.as_str(), r.reporter_org_id.as_str()))
+            })
+            .collect();
+        for chunk in aliases.chunks(500) {
+            let sql = insert_rows_sql(
+                "report_aliases (report_id, alias, reporter_org_id)",
+                chunk.len(),
+                3,
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, alias, org) in chunk {
+                query = query.bind(*id).bind(*alias).bind(*org);
+            }
+            query.execute(self.conn()).await?;
+        }
+        let mut packages: Vec<(&str, &str, &str, &str)> = Vec::new();
+        for r in &fresh {
+            let mut seen = std::collections::HashSet::new();
+            for p in &r.content.affected_packages {
+                if seen.insert((p.ecosystem, p.name.as_str())) {
+                    packages.push((&r.id, p.ecosystem.as_str(), &p.name, &r.reporter_org_id));
+                }
+            }
+        }
+        for chunk in packages.chunks(400) {
+            let sql = insert_rows_sql(
+                "report_packages (report_id, ecosystem, name, reporter_org_id)",
+                chunk.len(),
+                4,
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, eco, name, org) in chunk {
+                query = query.bind(*id).bind(*eco).bind(*name).bind(*org);
+            }
+            query.execute(self.conn()).await?;
+        }
+        Ok(())
     }
 
     /// Writes the aliases and packages a report is found by; `new`: it has none yet.
@@ -165,6 +291,7 @@ impl WriteTx {
     /// Reads a report inside the transaction (writers are serialised, so it cannot change
     /// under us before commit).
     pub async fn report(&mut self, id: &str) -> Result<Report> {
+        self.write_fresh_reports().await?;
         let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
         fetch_by_id(self.conn(), &sql, id, "report", report).await
     }
@@ -176,6 +303,8 @@ impl WriteTx {
         content: &ReportContent,
         now: Timestamp,
     ) -> Result<()> {
+        self.write_fresh_reports().await?;
+        self.remembered.reports_changed();
         sqlx::query(
             "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = CAST($4 AS DOUBLE PRECISION), content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9",
         )
@@ -195,6 +324,8 @@ impl WriteTx {
 
     /// Records a state change (with the details some states carry).
     pub async fn set_report_state(&mut self, r: &Report, now: Timestamp) -> Result<()> {
+        self.write_fresh_reports().await?;
+        self.remembered.reports_changed();
         sqlx::query(
             "UPDATE reports SET state = $1, received_at = $2, duplicate_of = $3, rejection_reason = $4, updated_at = $5 WHERE id = $6",
         )
