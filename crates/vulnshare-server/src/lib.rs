@@ -62,6 +62,8 @@ pub struct AppState {
     pub matching: service::MatchingConfig,
     /// This node's token checks, trusted while the store's change feed says nothing changed.
     pub tokens: auth::TokenCache,
+    /// This node's writer of reports submitted as they are filed.
+    pub submissions: service::SubmissionQueue,
 }
 
 impl AppState {
@@ -112,6 +114,7 @@ impl AppState {
             catalog: service::CatalogCache::default(),
             matching: service::MatchingConfig::default(),
             tokens: auth::TokenCache::default(),
+            submissions: service::SubmissionQueue::default(),
         })
     }
 }

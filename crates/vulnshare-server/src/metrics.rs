@@ -248,6 +248,41 @@ pub(crate) async fn render(State(state): State<AppState>) -> impl IntoResponse {
         "vulnshare_change_feed_live {}",
         u8::from(state.store.changes().is_live())
     );
+    let batches = state.submissions.stats();
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    family(
+        &mut out,
+        "vulnshare_submission_transactions_total",
+        "counter",
+        "Transactions in which this node filed reports submitted as they were filed (several submissions waiting at once share one).",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_submission_transactions_total {}",
+        load(&batches.batches)
+    );
+    family(
+        &mut out,
+        "vulnshare_submissions_filed_total",
+        "counter",
+        "Reports this node filed as submitted in those transactions.",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_submissions_filed_total {}",
+        load(&batches.submissions)
+    );
+    family(
+        &mut out,
+        "vulnshare_submission_batches_split_total",
+        "counter",
+        "Batches of submissions rolled back because one failed, then filed one by one.",
+    );
+    let _ = writeln!(
+        out,
+        "vulnshare_submission_batches_split_total {}",
+        load(&batches.split)
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 

@@ -15,6 +15,7 @@ mod report;
 mod sanction;
 mod sbom;
 mod sign_in;
+mod submission;
 mod taxii;
 
 pub use account::*;
@@ -35,6 +36,7 @@ pub use report::*;
 pub use sanction::*;
 pub use sbom::*;
 pub use sign_in::*;
+pub use submission::{BatchStats, MAX_BATCH, SubmissionQueue};
 pub use taxii::*;
 
 use vulnshare_core::audit::AuditEvent;

@@ -21,7 +21,8 @@ pub struct Filed {
     pub receipt: Option<Receipt>,
 }
 
-/// Files a report as a draft, or submits it at once when `submit` is set.
+/// Files a report as a draft, or submits it at once when `submit` is set (through this node's
+/// [`super::SubmissionQueue`], which writes many submissions to one transaction).
 pub async fn create_report(
     state: &AppState,
     actor: &Actor,
@@ -33,26 +34,58 @@ pub async fn create_report(
     let content = content.validate(now)?;
     if submit {
         content.check_submittable()?;
+        let report = state.submissions.submit(state, actor, content).await?;
+        let receipt = issue_receipt(&state.signing_key, &report);
+        return Ok(Filed { report, receipt });
     }
     let mut tx = state.store.begin_write().await?;
-    // Filed and submitted at once: stored as submitted (no second write), `received_at` read
-    // from the clock under the audit head like any submission's.
-    let (report_state, received_at, now) = if submit {
-        let received_at = state.clock.now();
-        (ReportState::Submitted, Some(received_at), received_at)
-    } else {
-        (ReportState::Draft, None, now)
-    };
     let report = tx
         .create_report(
             &actor.org_id,
             &actor.user_id,
             &content,
-            report_state,
-            received_at,
+            ReportState::Draft,
+            None,
             now,
         )
         .await?;
+    audit_created(&mut tx, actor, &report, now).await?;
+    tx.commit().await?;
+    Ok(Filed {
+        report,
+        receipt: None,
+    })
+}
+
+/// Files a report and submits it at once, received at `received_at` (read from the clock under
+/// the audit head): stored as submitted (no second write), with what a submission sets off.
+pub(super) async fn file_submitted(
+    tx: &mut vulnshare_store::WriteTx,
+    actor: &Actor,
+    content: &ReportContent,
+    received_at: jiff::Timestamp,
+) -> AppResult<Report> {
+    let report = tx
+        .create_report(
+            &actor.org_id,
+            &actor.user_id,
+            content,
+            ReportState::Submitted,
+            Some(received_at),
+            received_at,
+        )
+        .await?;
+    audit_created(tx, actor, &report, received_at).await?;
+    submitted(tx, actor, &report, received_at).await?;
+    Ok(report)
+}
+
+async fn audit_created(
+    tx: &mut vulnshare_store::WriteTx,
+    actor: &Actor,
+    report: &Report,
+    now: jiff::Timestamp,
+) -> AppResult<()> {
     tx.audit(
         now,
         audit_event(
@@ -60,18 +93,11 @@ pub async fn create_report(
             "report.create",
             "report",
             &report.id,
-            json!({"title": report.content.title, "content_hash": content.content_hash()}),
+            json!({"title": report.content.title, "content_hash": report.content.content_hash()}),
         ),
     )
     .await?;
-    if let Some(received_at) = received_at {
-        submitted(&mut tx, actor, &report, received_at).await?;
-    }
-    tx.commit().await?;
-    let receipt = submit
-        .then(|| issue_receipt(&state.signing_key, &report))
-        .flatten();
-    Ok(Filed { report, receipt })
+    Ok(())
 }
 
 /// Sets `received_at` from the server clock as the last act before commit, and audits it.
