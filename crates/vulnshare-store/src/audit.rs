@@ -5,40 +5,43 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::audit::{AuditEntry, AuditEvent, ChainBreak, ChainVerifier};
 
-use crate::codec::{from_ts, insert_rows_sql, ts};
+use crate::codec::{from_ts, ts};
 use crate::{Result, Store};
 
-/// Rows per multi-row insert: 10 parameters each, far below either engine's limit.
-const INSERT_CHUNK: usize = 64;
-
-/// Writes chained entries in order, a few dozen rows per statement.
+/// Writes chained entries in order, many rows per statement ([`crate::rows`]).
 pub(crate) async fn insert_all(
     conn: &mut sqlx::AnyConnection,
     entries: &[AuditEntry],
 ) -> Result<()> {
-    for chunk in entries.chunks(INSERT_CHUNK) {
-        let sql = insert_rows_sql(
-            "audit_log (seq, at, actor_user_id, actor_org_id, action, object_type, object_id, details, prev_hash, hash)",
-            chunk.len(),
-            10,
-        );
-        let mut query = sqlx::query(&sql);
-        for e in chunk {
-            query = query
-                .bind(e.seq)
-                .bind(ts(e.at))
-                .bind(e.event.actor_user_id.as_deref())
-                .bind(e.event.actor_org_id.as_deref())
-                .bind(&e.event.action)
-                .bind(&e.event.object_type)
-                .bind(&e.event.object_id)
-                .bind(&e.event.details)
-                .bind(&e.prev_hash)
-                .bind(&e.hash);
-        }
-        query.execute(&mut *conn).await?;
+    use crate::rows::{int, opt_text, text};
+    const COLUMNS: [&str; 10] = [
+        "seq",
+        "at",
+        "actor_user_id",
+        "actor_org_id",
+        "action",
+        "object_type",
+        "object_id",
+        "details",
+        "prev_hash",
+        "hash",
+    ];
+    let mut rows = crate::rows::Rows::new("audit_log", &COLUMNS);
+    for e in entries {
+        rows.push([
+            int(e.seq),
+            int(ts(e.at)),
+            opt_text(e.event.actor_user_id.as_deref()),
+            opt_text(e.event.actor_org_id.as_deref()),
+            text(e.event.action.as_str()),
+            text(e.event.object_type.as_str()),
+            text(e.event.object_id.as_str()),
+            text(e.event.details.as_str()),
+            text(e.prev_hash.as_str()),
+            text(e.hash.as_str()),
+        ]);
     }
-    Ok(())
+    rows.insert(conn, "").await
 }
 
 fn entry(row: &AnyRow) -> Result<AuditEntry> {

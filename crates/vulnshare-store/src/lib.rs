@@ -25,6 +25,7 @@ mod outbox;
 mod product;
 mod regime;
 mod report;
+mod rows;
 mod sanction;
 mod sbom;
 mod session;
@@ -429,6 +430,11 @@ impl WriteTx {
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    /// Inserts many rows in one statement (or a few), `suffix` after it.
+    async fn insert_rows(&mut self, rows: rows::Rows<'_>, suffix: &str) -> Result<()> {
+        rows.insert(&mut self.tx, suffix).await
     }
 }
 

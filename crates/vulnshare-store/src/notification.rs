@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::codec::{from_json, from_opt_ts, from_ts, insert_rows_sql, new_id, to_json, ts};
+use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
 use crate::{Result, Store, WriteTx};
 
 /// One in-app notification.
@@ -60,28 +60,36 @@ pub(crate) struct PendingNotification {
 impl WriteTx {
     /// Writes the notifications kept until commit (several rows per statement).
     pub(crate) async fn write_fresh_notifications(&mut self) -> Result<()> {
+        use crate::rows::{Rows, int, text};
         let pending = std::mem::take(&mut self.fresh_notifications);
-        for chunk in pending.chunks(500) {
-            let mut sql = insert_rows_sql(
-                "notifications (id, organization_id, user_id, kind, subject_id, payload, created_at)",
-                chunk.len(),
-                7,
-            );
-            sql.push_str(" ON CONFLICT (organization_id, user_id, kind, subject_id) DO NOTHING");
-            let mut query = sqlx::query(&sql);
-            for n in chunk {
-                query = query
-                    .bind(&n.id)
-                    .bind(&n.organization_id)
-                    .bind(&n.user_id)
-                    .bind(&n.kind)
-                    .bind(&n.subject_id)
-                    .bind(&n.payload)
-                    .bind(ts(n.created_at));
-            }
-            query.execute(self.conn()).await?;
+        let mut rows = Rows::new(
+            "notifications",
+            &[
+                "id",
+                "organization_id",
+                "user_id",
+                "kind",
+                "subject_id",
+                "payload",
+                "created_at",
+            ],
+        );
+        for n in pending {
+            rows.push([
+                text(n.id),
+                text(n.organization_id),
+                text(n.user_id),
+                text(n.kind),
+                text(n.subject_id),
+                text(n.payload),
+                int(ts(n.created_at)),
+            ]);
         }
-        Ok(())
+        self.insert_rows(
+            rows,
+            "ON CONFLICT (organization_id, user_id, kind, subject_id) DO NOTHING",
+        )
+        .await
     }
 
     /// Adds a notification for the whole organization (`user_id` `None`) or one user; `false`

@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, Row};
 use vulnshare_core::obligation::{NewObligation, Obligation, ObligationStatus, Violation};
 
 use crate::codec::{from_json, from_opt_ts, from_ts, insert_rows_sql, new_id, to_json, ts};
+use crate::rows::{Rows, int, opt_int, opt_text, text};
 use crate::{Result, Store, WriteTx};
 
 const COLUMNS: &str = "id, terms, status_details, report_id, created_at, updated_at, notified_before_at, notified_due_at";
@@ -160,9 +161,29 @@ impl Fresh {
     }
 }
 
-/// Rows per statement when fresh rows are written (21 parameters each for obligations: well
-/// under both engines' limits on parameters).
-const FRESH_ROWS: usize = 200;
+const OBLIGATION_COLUMN_NAMES: [&str; 21] = [
+    "id",
+    "regime_id",
+    "regime_version",
+    "rule_id",
+    "article",
+    "duty",
+    "party",
+    "party_org_id",
+    "subject",
+    "report_id",
+    "trigger_kind",
+    "trigger_at",
+    "due_at",
+    "time_zone",
+    "status",
+    "status_details",
+    "required_content",
+    "missing_content",
+    "terms",
+    "created_at",
+    "updated_at",
+];
 
 const OBLIGATION_COLUMNS: &str = "obligations (id, regime_id, regime_version, rule_id, article, duty, party, party_org_id, subject, report_id, \
      trigger_kind, trigger_at, due_at, time_zone, status, status_details, required_content, missing_content, terms, created_at, updated_at)";
@@ -208,48 +229,66 @@ impl WriteTx {
     /// and before any statement that could see or change them in the database.
     pub(crate) async fn write_fresh(&mut self) -> Result<()> {
         let fresh = std::mem::take(&mut self.fresh);
-        if !fresh.obligations.is_empty() {
-            self.remembered.obligations_changed();
+        if fresh.obligations.is_empty() {
+            return Ok(());
         }
-        for chunk in fresh.obligations.chunks(FRESH_ROWS) {
-            let sql = insert_rows_sql(OBLIGATION_COLUMNS, chunk.len(), 21);
-            let mut query = sqlx::query(&sql);
-            for f in chunk {
-                let r = &f.record;
-                query = bind_obligation(
-                    query,
-                    &r.obligation.id,
-                    &r.obligation.terms,
-                    r.report_id.as_deref(),
-                    &r.obligation.status,
-                    &f.missing_content,
-                    r.created_at,
-                    r.updated_at,
-                );
-            }
-            query.execute(self.conn()).await?;
+        self.remembered.obligations_changed();
+        let mut rows = Rows::new("obligations", &OBLIGATION_COLUMN_NAMES);
+        for f in &fresh.obligations {
+            let r = &f.record;
+            let n = &r.obligation.terms;
+            let status = &r.obligation.status;
+            rows.push([
+                text(r.obligation.id.as_str()),
+                text(n.regime_id.as_str()),
+                text(n.regime_version.as_str()),
+                text(n.rule_id.as_str()),
+                text(n.article.as_str()),
+                text(n.duty.as_str()),
+                text(n.party.as_str()),
+                text(n.party_org.as_str()),
+                text(n.subject.as_str()),
+                opt_text(r.report_id.as_deref()),
+                text(n.trigger.to_string()),
+                int(ts(n.trigger_at)),
+                opt_int(n.due_at.map(ts)),
+                text(n.time_zone.as_str()),
+                text(status_name(status)),
+                text(to_json(status)),
+                text(to_json(&n.required_content)),
+                text(to_json(&f.missing_content)),
+                text(to_json(n)),
+                int(ts(r.created_at)),
+                int(ts(r.updated_at)),
+            ]);
         }
-        for chunk in fresh.violations.chunks(FRESH_ROWS) {
-            let sql = insert_rows_sql(
-                "violations (id, obligation_id, party_org_id, evidence_kind, days_late, lateness_secs, details, recorded_at)",
-                chunk.len(),
-                8,
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, v, at) in chunk {
-                query = query
-                    .bind(id)
-                    .bind(&v.obligation_id)
-                    .bind(&v.party_org)
-                    .bind(evidence_kind(v))
-                    .bind(v.days_late)
-                    .bind(v.lateness.as_secs())
-                    .bind(to_json(v))
-                    .bind(ts(*at));
-            }
-            query.execute(self.conn()).await?;
+        self.insert_rows(rows, "").await?;
+        let mut rows = Rows::new(
+            "violations",
+            &[
+                "id",
+                "obligation_id",
+                "party_org_id",
+                "evidence_kind",
+                "days_late",
+                "lateness_secs",
+                "details",
+                "recorded_at",
+            ],
+        );
+        for (id, v, at) in &fresh.violations {
+            rows.push([
+                text(id.as_str()),
+                text(v.obligation_id.as_str()),
+                text(v.party_org.as_str()),
+                text(evidence_kind(v)),
+                int(v.days_late),
+                int(v.lateness.as_secs()),
+                text(to_json(v)),
+                int(ts(*at)),
+            ]);
         }
-        Ok(())
+        self.insert_rows(rows, "").await
     }
 
     /// Inserts several new obligations (in one statement, or none when they are about a

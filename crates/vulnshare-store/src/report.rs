@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use vulnshare_core::report::{Report, ReportContent, ReportKind, ReportState, report_id};
 use vulnshare_core::tlp::Tlp;
 
-use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, insert_rows_sql, to_json, ts};
+use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, to_json, ts};
 use crate::{Result, Store, StoreError, WriteTx};
 
 const COLUMNS: &str = "seq, id, reporter_org_id, created_by, state, content, duplicate_of, rejection_reason, received_at, created_at, updated_at";
@@ -164,92 +164,71 @@ impl WriteTx {
             return Ok(());
         }
         self.remembered.reports_changed();
-        const COLUMNS: usize = 14;
-        for chunk in fresh.chunks(200) {
-            let mut sql = String::from(
-                "INSERT INTO reports (id, reporter_org_id, created_by, kind, state, tlp, title, cvss_score, content, content_hash, aware_at, received_at, created_at, updated_at) VALUES ",
-            );
-            for row in 0..chunk.len() {
-                let p = |column: usize| format!("${}", row * COLUMNS + column);
-                if row > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for column in 1..=COLUMNS {
-                    if column > 1 {
-                        sql.push_str(", ");
-                    }
-                    if column == 8 {
-                        sql.push_str(&format!("CAST({} AS DOUBLE PRECISION)", p(column)));
-                    } else {
-                        sql.push_str(&p(column));
-                    }
-                }
-                sql.push(')');
-            }
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                let content = &r.content;
-                query = query
-                    .bind(&r.id)
-                    .bind(&r.reporter_org_id)
-                    .bind(&r.created_by)
-                    .bind(content.kind.as_str())
-                    .bind(r.state.as_str())
-                    .bind(content.tlp.as_str())
-                    .bind(&content.title)
-                    .bind(cvss_score_param(content))
-                    .bind(to_json(content))
-                    .bind(content.content_hash())
-                    .bind(content.aware_at.map(ts))
-                    .bind(r.received_at.map(ts))
-                    .bind(ts(r.created_at))
-                    .bind(ts(r.updated_at));
-            }
-            query.execute(self.conn()).await?;
-        }
-        let aliases: Vec<(&str, &str, &str)> = fresh
-            .iter()
-            .flat_map(|r| {
-                r.content
-                    .aliases
-                    .iter()
-                    .map(|a| (r.id.as_str(), a.as_str(), r.reporter_org_id.as_str()))
-            })
-            .collect();
-        for chunk in aliases.chunks(500) {
-            let sql = insert_rows_sql(
-                "report_aliases (report_id, alias, reporter_org_id)",
-                chunk.len(),
-                3,
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, alias, org) in chunk {
-                query = query.bind(*id).bind(*alias).bind(*org);
-            }
-            query.execute(self.conn()).await?;
-        }
-        let mut packages: Vec<(&str, &str, &str, &str)> = Vec::new();
+        use crate::rows::{Rows, int, opt_float, opt_int, text};
+        let mut rows = Rows::new(
+            "reports",
+            &[
+                "id",
+                "reporter_org_id",
+                "created_by",
+                "kind",
+                "state",
+                "tlp",
+                "title",
+                "cvss_score",
+                "content",
+                "content_hash",
+                "aware_at",
+                "received_at",
+                "created_at",
+                "updated_at",
+            ],
+        );
+        let mut aliases = Rows::new("report_aliases", &["report_id", "alias", "reporter_org_id"]);
+        let mut packages = Rows::new(
+            "report_packages",
+            &["report_id", "ecosystem", "name", "reporter_org_id"],
+        );
         for r in &fresh {
+            let content = &r.content;
+            rows.push([
+                text(r.id.as_str()),
+                text(r.reporter_org_id.as_str()),
+                text(r.created_by.as_str()),
+                text(content.kind.as_str()),
+                text(r.state.as_str()),
+                text(content.tlp.as_str()),
+                text(content.title.as_str()),
+                opt_float(content.cvss().map(|c| c.score)),
+                text(to_json(content)),
+                text(content.content_hash()),
+                opt_int(content.aware_at.map(ts)),
+                opt_int(r.received_at.map(ts)),
+                int(ts(r.created_at)),
+                int(ts(r.updated_at)),
+            ]);
+            for alias in &content.aliases {
+                aliases.push([
+                    text(r.id.as_str()),
+                    text(alias.as_str()),
+                    text(r.reporter_org_id.as_str()),
+                ]);
+            }
             let mut seen = std::collections::HashSet::new();
-            for p in &r.content.affected_packages {
+            for p in &content.affected_packages {
                 if seen.insert((p.ecosystem, p.name.as_str())) {
-                    packages.push((&r.id, p.ecosystem.as_str(), &p.name, &r.reporter_org_id));
+                    packages.push([
+                        text(r.id.as_str()),
+                        text(p.ecosystem.as_str()),
+                        text(p.name.as_str()),
+                        text(r.reporter_org_id.as_str()),
+                    ]);
                 }
             }
         }
-        for chunk in packages.chunks(400) {
-            let sql = insert_rows_sql(
-                "report_packages (report_id, ecosystem, name, reporter_org_id)",
-                chunk.len(),
-                4,
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, eco, name, org) in chunk {
-                query = query.bind(*id).bind(*eco).bind(*name).bind(*org);
-            }
-            query.execute(self.conn()).await?;
-        }
+        self.insert_rows(rows, "").await?;
+        self.insert_rows(aliases, "").await?;
+        self.insert_rows(packages, "").await?;
         Ok(())
     }
 

@@ -115,10 +115,28 @@ async fn write_batches(
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        // The head first, then whatever else arrived while this node waited for it (on
+        // several nodes, the other nodes' batches hold it in turn): the batch grows with the
+        // wait instead of the queue.
+        let tx = store.begin_write().await;
+        while jobs.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let tx = match tx {
+            Ok(tx) => tx,
+            Err(e) => {
+                answer_all(std::mem::take(&mut jobs), &e.into());
+                continue;
+            }
+        };
         // A batch runs in a task of its own so that a panic in it drops its replies (their
         // requests fail) instead of stopping the writer.
         let batch = tokio::spawn(write_batch(
             store.clone(),
+            tx,
             clock.clone(),
             std::mem::take(&mut jobs),
             stats.clone(),
@@ -129,12 +147,15 @@ async fn write_batches(
     }
 }
 
-async fn write_batch(store: Store, clock: Arc<dyn Clock>, jobs: Vec<Job>, stats: Arc<BatchStats>) {
+/// Files `jobs` in `tx`, which holds the audit head.
+async fn write_batch(
+    store: Store,
+    mut tx: WriteTx,
+    clock: Arc<dyn Clock>,
+    jobs: Vec<Job>,
+    stats: Arc<BatchStats>,
+) {
     use std::sync::atomic::Ordering::Relaxed;
-    let mut tx = match store.begin_write().await {
-        Ok(tx) => tx,
-        Err(e) => return answer_all(jobs, &e.into()),
-    };
     let mut filed = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let written = match file(&mut tx, &*clock, &job.actor, &job.content).await {
