@@ -12,8 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use vulnshare_core::obligation::{NewObligation, Obligation, ObligationStatus, Violation};
 
-use crate::codec::{from_json, from_opt_ts, from_ts, insert_rows_sql, new_id, to_json, ts};
-use crate::rows::{Rows, int, opt_int, opt_text, text};
+use crate::codec::{from_json, from_opt_ts, from_ts, new_id, to_json, ts};
+use crate::rows::{Cell, Rows, int, opt_int, opt_text, text};
 use crate::{Result, Store, WriteTx};
 
 const COLUMNS: &str = "id, terms, status_details, report_id, created_at, updated_at, notified_before_at, notified_due_at";
@@ -185,43 +185,40 @@ const OBLIGATION_COLUMN_NAMES: [&str; 21] = [
     "updated_at",
 ];
 
-const OBLIGATION_COLUMNS: &str = "obligations (id, regime_id, regime_version, rule_id, article, duty, party, party_org_id, subject, report_id, \
-     trigger_kind, trigger_at, due_at, time_zone, status, status_details, required_content, missing_content, terms, created_at, updated_at)";
-
-/// Binds one obligations row in the order of [`OBLIGATION_COLUMNS`].
+/// One obligations row in the order of [`OBLIGATION_COLUMN_NAMES`].
 #[allow(clippy::too_many_arguments)]
-fn bind_obligation<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    id: &'q str,
-    n: &'q NewObligation,
-    report_id: Option<&'q str>,
+fn obligation_row<'a>(
+    id: &'a str,
+    n: &'a NewObligation,
+    report_id: Option<&'a str>,
     status: &ObligationStatus,
     missing_content: &[String],
     created_at: Timestamp,
     updated_at: Timestamp,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    query
-        .bind(id)
-        .bind(&n.regime_id)
-        .bind(&n.regime_version)
-        .bind(&n.rule_id)
-        .bind(&n.article)
-        .bind(&n.duty)
-        .bind(n.party.as_str())
-        .bind(&n.party_org)
-        .bind(&n.subject)
-        .bind(report_id)
-        .bind(n.trigger.to_string())
-        .bind(ts(n.trigger_at))
-        .bind(n.due_at.map(ts))
-        .bind(&n.time_zone)
-        .bind(status_name(status))
-        .bind(to_json(status))
-        .bind(to_json(&n.required_content))
-        .bind(to_json(&missing_content))
-        .bind(to_json(n))
-        .bind(ts(created_at))
-        .bind(ts(updated_at))
+) -> [Cell<'a>; 21] {
+    [
+        text(id),
+        text(n.regime_id.as_str()),
+        text(n.regime_version.as_str()),
+        text(n.rule_id.as_str()),
+        text(n.article.as_str()),
+        text(n.duty.as_str()),
+        text(n.party.as_str()),
+        text(n.party_org.as_str()),
+        text(n.subject.as_str()),
+        opt_text(report_id),
+        text(n.trigger.to_string()),
+        int(ts(n.trigger_at)),
+        opt_int(n.due_at.map(ts)),
+        text(n.time_zone.as_str()),
+        text(status_name(status)),
+        text(to_json(status)),
+        text(to_json(&n.required_content)),
+        text(to_json(&missing_content)),
+        text(to_json(n)),
+        int(ts(created_at)),
+        int(ts(updated_at)),
+    ]
 }
 
 impl WriteTx {
@@ -236,31 +233,15 @@ impl WriteTx {
         let mut rows = Rows::new("obligations", &OBLIGATION_COLUMN_NAMES);
         for f in &fresh.obligations {
             let r = &f.record;
-            let n = &r.obligation.terms;
-            let status = &r.obligation.status;
-            rows.push([
-                text(r.obligation.id.as_str()),
-                text(n.regime_id.as_str()),
-                text(n.regime_version.as_str()),
-                text(n.rule_id.as_str()),
-                text(n.article.as_str()),
-                text(n.duty.as_str()),
-                text(n.party.as_str()),
-                text(n.party_org.as_str()),
-                text(n.subject.as_str()),
-                opt_text(r.report_id.as_deref()),
-                text(n.trigger.to_string()),
-                int(ts(n.trigger_at)),
-                opt_int(n.due_at.map(ts)),
-                text(n.time_zone.as_str()),
-                text(status_name(status)),
-                text(to_json(status)),
-                text(to_json(&n.required_content)),
-                text(to_json(&f.missing_content)),
-                text(to_json(n)),
-                int(ts(r.created_at)),
-                int(ts(r.updated_at)),
-            ]);
+            rows.push(obligation_row(
+                &r.obligation.id,
+                &r.obligation.terms,
+                r.report_id.as_deref(),
+                &r.obligation.status,
+                &f.missing_content,
+                r.created_at,
+                r.updated_at,
+            ));
         }
         self.insert_rows(rows, "").await?;
         let mut rows = Rows::new(
@@ -316,14 +297,9 @@ impl WriteTx {
         self.remembered.obligations_changed();
         let ids: Vec<String> = new.iter().map(|_| new_id("obl")).collect();
         let status = ObligationStatus::Pending;
-        let mut sql = insert_rows_sql(OBLIGATION_COLUMNS, new.len(), 21);
-        sql.push_str(
-            " ON CONFLICT (party_org_id, regime_id, rule_id, subject) DO NOTHING RETURNING id",
-        );
-        let mut query = sqlx::query(&sql);
+        let mut rows = Rows::new("obligations", &OBLIGATION_COLUMN_NAMES);
         for (id, n) in ids.iter().zip(new) {
-            query = bind_obligation(
-                query,
+            rows.push(obligation_row(
                 id,
                 n,
                 report_id,
@@ -331,14 +307,17 @@ impl WriteTx {
                 &n.required_content,
                 now,
                 now,
-            );
+            ));
         }
-        let inserted: std::collections::HashSet<String> = query
-            .fetch_all(self.conn())
+        let inserted: HashSet<String> = rows
+            .insert_returning(
+                self.conn(),
+                "ON CONFLICT (party_org_id, regime_id, rule_id, subject) DO NOTHING RETURNING id",
+                "id",
+            )
             .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?;
+            .into_iter()
+            .collect();
         Ok(ids
             .into_iter()
             .zip(new)

@@ -41,9 +41,31 @@ impl<'a> Rows<'a> {
 
     /// Inserts the rows; `suffix` follows the statement (e.g. `ON CONFLICT … DO NOTHING`).
     pub(crate) async fn insert(self, conn: &mut AnyConnection, suffix: &str) -> Result<()> {
+        self.run(conn, suffix, None).await?;
+        Ok(())
+    }
+
+    /// Inserts the rows and returns the text column `column` of those inserted: `suffix` ends
+    /// with `RETURNING column`.
+    pub(crate) async fn insert_returning(
+        self,
+        conn: &mut AnyConnection,
+        suffix: &str,
+        column: &str,
+    ) -> Result<Vec<String>> {
+        self.run(conn, suffix, Some(column)).await
+    }
+
+    async fn run(
+        self,
+        conn: &mut AnyConnection,
+        suffix: &str,
+        returning: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let mut returned = Vec::new();
         let width = self.columns.len();
         if self.values.is_empty() {
-            return Ok(());
+            return Ok(returned);
         }
         let columns = self.columns.join(", ");
         let per_statement = (PARAMETERS / width).max(1);
@@ -83,9 +105,18 @@ impl<'a> Rows<'a> {
                     Cell::Float(v) => query.bind(v.map(|f| f.to_string())),
                 };
             }
-            query.execute(&mut *conn).await?;
+            match returning {
+                None => {
+                    query.execute(&mut *conn).await?;
+                }
+                Some(column) => {
+                    for row in query.fetch_all(&mut *conn).await? {
+                        returned.push(sqlx::Row::try_get(&row, column)?);
+                    }
+                }
+            }
         }
-        Ok(())
+        Ok(returned)
     }
 }
 
