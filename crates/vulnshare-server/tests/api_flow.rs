@@ -138,6 +138,23 @@ async fn drafts_are_edited_then_submitted_and_move_through_states_by_role() {
             )
             .await;
         assert_eq!(s, StatusCode::OK);
+        // The edit wrote the draft's aliases again: it is still found by them.
+        let (s, found) = app
+            .call(
+                "GET",
+                "/api/v1/reports?alias=CVE-2021-44228",
+                Some(&vendor.token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{found}");
+        let ids: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [id.as_str()]);
         app.clock.advance(SignedDuration::from_mins(5));
         let (s, sub) = app
             .call(

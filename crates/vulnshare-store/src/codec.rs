@@ -33,22 +33,30 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values always serialize")
 }
 
-/// `INSERT INTO {table_and_columns} VALUES ($1, …, $n), (…)…` for `rows` rows of `columns`
-/// values each, numbered row by row. Callers keep `rows × columns` well under both engines'
-/// parameter limits (SQLite 32,766; PostgreSQL 65,535).
-pub(crate) fn insert_rows_sql(table_and_columns: &str, rows: usize, columns: usize) -> String {
+/// `INSERT INTO {table_and_columns} VALUES ($1, …, $n), (…)…` for `rows` rows of one value
+/// per entry of `doubles`, numbered row by row; a column whose entry is `true` reads its
+/// parameter as `CAST($k AS DOUBLE PRECISION)` (such values are bound as text: see
+/// `rows::Cell`). Callers keep `rows × columns` well under both engines' parameter limits
+/// (SQLite 32,766; PostgreSQL 65,535).
+pub(crate) fn insert_rows_sql(table_and_columns: &str, rows: usize, doubles: &[bool]) -> String {
+    let columns = doubles.len();
     let mut sql = format!("INSERT INTO {table_and_columns} VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        for column in 0..columns {
+        for (column, double) in doubles.iter().enumerate() {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
+            let n = row * columns + column + 1;
+            if *double {
+                sql.push_str(&format!("CAST(${n} AS DOUBLE PRECISION)"));
+            } else {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
         }
         sql.push(')');
     }
@@ -87,12 +95,16 @@ mod tests {
     #[test]
     fn insert_rows_are_numbered_row_by_row() {
         assert_eq!(
-            super::insert_rows_sql("t (a, b)", 2, 2),
+            super::insert_rows_sql("t (a, b)", 2, &[false, false]),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
         );
         assert_eq!(
-            super::insert_rows_sql("t (a)", 1, 1),
+            super::insert_rows_sql("t (a)", 1, &[false]),
             "INSERT INTO t (a) VALUES ($1)"
+        );
+        assert_eq!(
+            super::insert_rows_sql("t (a, b)", 2, &[false, true]),
+            "INSERT INTO t (a, b) VALUES ($1, CAST($2 AS DOUBLE PRECISION)), ($3, CAST($4 AS DOUBLE PRECISION))"
         );
     }
 }

@@ -105,11 +105,21 @@ impl WriteTx {
     ) -> Result<bool> {
         if self.fresh.is_fresh_violation(subject_id) {
             // About a violation recorded in this transaction: nothing stored can collide with
-            // it, so it is written at commit with the violation.
+            // it, so it is written at commit with the violation; only one kept here can.
+            let user_id = user_id.unwrap_or("");
+            let known = self.fresh_notifications.iter().any(|n| {
+                n.organization_id == organization_id
+                    && n.user_id == user_id
+                    && n.kind == kind
+                    && n.subject_id == subject_id
+            });
+            if known {
+                return Ok(false);
+            }
             self.fresh_notifications.push(PendingNotification {
                 id: new_id("ntf"),
                 organization_id: organization_id.to_owned(),
-                user_id: user_id.unwrap_or("").to_owned(),
+                user_id: user_id.to_owned(),
                 kind: kind.to_owned(),
                 subject_id: subject_id.to_owned(),
                 payload: to_json(payload),

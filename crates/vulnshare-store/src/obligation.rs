@@ -108,8 +108,13 @@ async fn by_query(
         .iter()
         .map(record)
         .collect::<Result<Vec<_>>>()?;
-    records.sort_by(|a, b| (a.created_at, &a.obligation.id).cmp(&(b.created_at, &b.obligation.id)));
+    in_stored_order(&mut records);
     Ok(records)
+}
+
+/// Puts obligations in the order every read gives them: by creation time, then id.
+fn in_stored_order(records: &mut [ObligationRecord]) {
+    records.sort_by(|a, b| (a.created_at, &a.obligation.id).cmp(&(b.created_at, &b.obligation.id)));
 }
 
 /// Obligations about reports created in the current transaction, and their violations.
@@ -126,8 +131,6 @@ pub(crate) struct Fresh {
     obligations: Vec<FreshObligation>,
     by_id: HashMap<String, usize>,
     violations: Vec<(String, Violation, Timestamp)>,
-    /// Violations kept here: a notification about one cannot collide with a stored one.
-    violation_ids: HashSet<String>,
 }
 
 struct FreshObligation {
@@ -141,9 +144,10 @@ impl Fresh {
         self.subjects.insert(report_id.to_owned());
     }
 
-    /// Whether a notification about `subject_id` is about a violation kept here.
+    /// Whether a notification about `subject_id` is about a violation kept here (which no
+    /// stored notification can be about).
     pub(crate) fn is_fresh_violation(&self, subject_id: &str) -> bool {
-        self.violation_ids.contains(subject_id)
+        self.violations.iter().any(|(id, _, _)| id == subject_id)
     }
 
     fn about(&self, org_id: &str, subject: &str) -> Vec<ObligationRecord> {
@@ -156,7 +160,7 @@ impl Fresh {
             })
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.created_at, &a.obligation.id).cmp(&(b.created_at, &b.obligation.id)));
+        in_stored_order(&mut out);
         out
     }
 }
@@ -489,7 +493,6 @@ impl WriteTx {
         let id = new_id("vio");
         if self.fresh.by_id.contains_key(&violation.obligation_id) {
             self.violated.insert(violation.obligation_id.clone());
-            self.fresh.violation_ids.insert(id.clone());
             self.fresh
                 .violations
                 .push((id.clone(), violation.clone(), now));

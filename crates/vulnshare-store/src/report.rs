@@ -7,6 +7,7 @@ use vulnshare_core::report::{Report, ReportContent, ReportKind, ReportState, rep
 use vulnshare_core::tlp::Tlp;
 
 use crate::codec::{fetch_by_id, from_json, from_opt_ts, from_ts, to_json, ts};
+use crate::rows::{Rows, int, opt_float, opt_int, text};
 use crate::{Result, Store, StoreError, WriteTx};
 
 const COLUMNS: &str = "seq, id, reporter_org_id, created_by, state, content, duplicate_of, rejection_reason, received_at, created_at, updated_at";
@@ -164,7 +165,6 @@ impl WriteTx {
             return Ok(());
         }
         self.remembered.reports_changed();
-        use crate::rows::{Rows, int, opt_float, opt_int, text};
         let mut rows = Rows::new(
             "reports",
             &[
@@ -184,11 +184,7 @@ impl WriteTx {
                 "updated_at",
             ],
         );
-        let mut aliases = Rows::new("report_aliases", &["report_id", "alias", "reporter_org_id"]);
-        let mut packages = Rows::new(
-            "report_packages",
-            &["report_id", "ecosystem", "name", "reporter_org_id"],
-        );
+        let (mut aliases, mut packages) = (alias_rows(), package_rows());
         for r in &fresh {
             let content = &r.content;
             rows.push([
@@ -207,24 +203,13 @@ impl WriteTx {
                 int(ts(r.created_at)),
                 int(ts(r.updated_at)),
             ]);
-            for alias in &content.aliases {
-                aliases.push([
-                    text(r.id.as_str()),
-                    text(alias.as_str()),
-                    text(r.reporter_org_id.as_str()),
-                ]);
-            }
-            let mut seen = std::collections::HashSet::new();
-            for p in &content.affected_packages {
-                if seen.insert((p.ecosystem, p.name.as_str())) {
-                    packages.push([
-                        text(r.id.as_str()),
-                        text(p.ecosystem.as_str()),
-                        text(p.name.as_str()),
-                        text(r.reporter_org_id.as_str()),
-                    ]);
-                }
-            }
+            push_index_rows(
+                &mut aliases,
+                &mut packages,
+                &r.id,
+                &r.reporter_org_id,
+                content,
+            );
         }
         self.insert_rows(rows, "").await?;
         self.insert_rows(aliases, "").await?;
@@ -232,39 +217,25 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes the aliases and packages a report is found by; `new`: it has none yet.
-    async fn index_report(&mut self, id: &str, content: &ReportContent, new: bool) -> Result<()> {
-        if !new {
-            sqlx::query("DELETE FROM report_aliases WHERE report_id = $1")
-                .bind(id)
-                .execute(self.conn())
-                .await?;
-            sqlx::query("DELETE FROM report_packages WHERE report_id = $1")
-                .bind(id)
-                .execute(self.conn())
-                .await?;
-        }
-        for alias in &content.aliases {
-            sqlx::query("INSERT INTO report_aliases (report_id, alias, reporter_org_id) SELECT $1, $2, reporter_org_id FROM reports WHERE id = $1")
-                .bind(id)
-                .bind(alias)
-                .execute(self.conn())
-                .await?;
-        }
-        let mut seen = std::collections::HashSet::new();
-        for p in &content.affected_packages {
-            if seen.insert((p.ecosystem, p.name.as_str())) {
-                sqlx::query(
-                    "INSERT INTO report_packages (report_id, ecosystem, name, reporter_org_id) SELECT $1, $2, $3, reporter_org_id FROM reports WHERE id = $1",
-                )
-                .bind(id)
-                .bind(p.ecosystem.as_str())
-                .bind(&p.name)
-                .execute(self.conn())
-                .await?;
-            }
-        }
-        Ok(())
+    /// Replaces the aliases and packages a report of `reporter_org_id` is found by.
+    async fn reindex_report(
+        &mut self,
+        id: &str,
+        reporter_org_id: &str,
+        content: &ReportContent,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM report_aliases WHERE report_id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("DELETE FROM report_packages WHERE report_id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        let (mut aliases, mut packages) = (alias_rows(), package_rows());
+        push_index_rows(&mut aliases, &mut packages, id, reporter_org_id, content);
+        self.insert_rows(aliases, "").await?;
+        self.insert_rows(packages, "").await
     }
 
     /// Reads a report inside the transaction (writers are serialised, so it cannot change
@@ -284,8 +255,8 @@ impl WriteTx {
     ) -> Result<()> {
         self.write_fresh_reports().await?;
         self.remembered.reports_changed();
-        sqlx::query(
-            "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = CAST($4 AS DOUBLE PRECISION), content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9",
+        let updated = sqlx::query(
+            "UPDATE reports SET kind = $1, tlp = $2, title = $3, cvss_score = CAST($4 AS DOUBLE PRECISION), content = $5, content_hash = $6, aware_at = $7, updated_at = $8 WHERE id = $9 RETURNING reporter_org_id",
         )
         .bind(content.kind.as_str())
         .bind(content.tlp.as_str())
@@ -296,9 +267,15 @@ impl WriteTx {
         .bind(content.aware_at.map(ts))
         .bind(ts(now))
         .bind(id)
-        .execute(self.conn())
+        .fetch_optional(self.conn())
         .await?;
-        self.index_report(id, content, false).await
+        match updated {
+            Some(row) => {
+                let org: String = row.try_get("reporter_org_id")?;
+                self.reindex_report(id, &org, content).await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Records a state change (with the details some states carry).
@@ -317,6 +294,41 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+}
+
+fn alias_rows() -> Rows<'static> {
+    Rows::new("report_aliases", &["report_id", "alias", "reporter_org_id"])
+}
+
+fn package_rows() -> Rows<'static> {
+    Rows::new(
+        "report_packages",
+        &["report_id", "ecosystem", "name", "reporter_org_id"],
+    )
+}
+
+/// The rows a report is found by: each alias, and each (ecosystem, package name) once.
+fn push_index_rows<'a>(
+    aliases: &mut Rows<'a>,
+    packages: &mut Rows<'a>,
+    id: &'a str,
+    reporter_org_id: &'a str,
+    content: &'a ReportContent,
+) {
+    for alias in &content.aliases {
+        aliases.push([text(id), text(alias.as_str()), text(reporter_org_id)]);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for p in &content.affected_packages {
+        if seen.insert((p.ecosystem, p.name.as_str())) {
+            packages.push([
+                text(id),
+                text(p.ecosystem.as_str()),
+                text(p.name.as_str()),
+                text(reporter_org_id),
+            ]);
+        }
     }
 }
 

@@ -77,23 +77,11 @@ impl<'a> Rows<'a> {
             .map(|c| matches!(c, Cell::Float(_)))
             .collect();
         for chunk in self.values.chunks(width * per_statement) {
-            let rows = chunk.len() / width;
-            let mut sql = format!("INSERT INTO {} ({columns}) VALUES ", self.table);
-            for row in 0..rows {
-                sql.push_str(if row == 0 { "(" } else { ", (" });
-                for (column, float) in floats.iter().enumerate() {
-                    if column > 0 {
-                        sql.push_str(", ");
-                    }
-                    let n = row * width + column + 1;
-                    if *float {
-                        sql.push_str(&format!("CAST(${n} AS DOUBLE PRECISION)"));
-                    } else {
-                        sql.push_str(&format!("${n}"));
-                    }
-                }
-                sql.push(')');
-            }
+            let mut sql = crate::codec::insert_rows_sql(
+                &format!("{} ({columns})", self.table),
+                chunk.len() / width,
+                &floats,
+            );
             sql.push(' ');
             sql.push_str(suffix);
             let mut query = sqlx::query(&sql);

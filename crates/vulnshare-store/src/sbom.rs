@@ -122,7 +122,7 @@ impl crate::UnlockedWriteTx {
             let sql = insert_rows_sql(
                 "sbom_components (sbom_id, position, ecosystem, name, version, purl)",
                 chunk.len(),
-                6,
+                &[false; 6],
             );
             let mut query = sqlx::query(&sql);
             for c in chunk {

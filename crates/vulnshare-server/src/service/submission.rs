@@ -156,33 +156,19 @@ async fn write_batch(
     stats: Arc<BatchStats>,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
-    let mut filed = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        let written = match file(&mut tx, &*clock, &job.actor, &job.content).await {
-            Ok(report) => {
-                filed.push(report);
-                // The last one also writes what the batch kept in memory until now.
-                if filed.len() < jobs.len() {
-                    continue;
-                }
-                tx.write_pending().await.map_err(AppError::from)
+    let filed = match file_all(&mut tx, &*clock, &jobs).await {
+        Ok(filed) => filed,
+        Err(e) => {
+            drop(tx.rollback().await);
+            if jobs.len() == 1 {
+                let job = jobs.into_iter().next().expect("one job");
+                let _ = job.reply.send(Err(e));
+                return;
             }
-            Err(e) => Err(e),
-        };
-        match written {
-            Ok(()) => {}
-            Err(e) => {
-                drop(tx.rollback().await);
-                if jobs.len() == 1 {
-                    let job = jobs.into_iter().next().expect("one job");
-                    let _ = job.reply.send(Err(e));
-                    return;
-                }
-                stats.split.fetch_add(1, Relaxed);
-                return file_one_by_one(&store, &*clock, jobs, &stats).await;
-            }
+            stats.split.fetch_add(1, Relaxed);
+            return file_one_by_one(&store, &*clock, jobs, &stats).await;
         }
-    }
+    };
     if let Err(e) = tx.commit().await {
         return answer_all(jobs, &e.into());
     }
@@ -192,6 +178,16 @@ async fn write_batch(
         // The requester may have gone; its report stays filed, as a receipt once issued does.
         let _ = job.reply.send(Ok(report));
     }
+}
+
+/// Files every job in `tx`, then writes what the batch kept in memory, short of the commit.
+async fn file_all(tx: &mut WriteTx, clock: &dyn Clock, jobs: &[Job]) -> AppResult<Vec<Report>> {
+    let mut filed = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        filed.push(file(tx, clock, &job.actor, &job.content).await?);
+    }
+    tx.write_pending().await?;
+    Ok(filed)
 }
 
 /// After a failed batch: each submission in a transaction of its own.
