@@ -163,6 +163,19 @@ async fn a_publication_matches_every_sbom_in_batches_and_each_member_once() {
         let (_, advisory) = app
             .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
             .await;
+        // The request matches for 200 ms and this node's background task does the rest; on a
+        // loaded machine the rest can outlast the request, so wait for the end.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while app
+            .store
+            .matching(&advisory)
+            .await
+            .unwrap()
+            .is_some_and(|c| c.finished_at.is_none())
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert_matched_once(&app, &m, &advisory, per_product).await;
         // The exposed members read the AMBER advisory; the one that is not exposed does not.
         for (who, status) in [
