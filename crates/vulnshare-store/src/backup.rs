@@ -351,6 +351,8 @@ impl Store {
             reset_sequences(&mut tx).await?;
         }
         tx.commit().await?;
+        // The restored packages may have other ids than the ones this store remembers.
+        self.packages.forget_all();
         let audit = self.verify_audit().await?;
         Ok(BackupSummary {
             source_backend: checked.header.backend,

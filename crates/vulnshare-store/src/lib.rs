@@ -51,7 +51,7 @@ pub use backup::{BackupSummary, ColumnKind, TableCount};
 pub use case::{Attachment, CaseMessage, new_attachment_id, new_case_id};
 pub use changes::ChangeFeed;
 pub use cve::{Cna, CveIdFilter, StoredCveId, StoredCveRecord};
-pub use matching::MatchingCursor;
+pub use matching::{ComponentPage, MatchingCursor};
 pub use notification::Notification;
 pub use obligation::{ObligationRecord, Reminder, ViolationRecord};
 pub use outbox::{Delivery, Subscription, new_subscription_id};
@@ -136,6 +136,7 @@ pub struct Store {
     url: DatabaseUrl,
     feed: ChangeFeed,
     feed_task: Option<std::sync::Arc<changes::FeedTask>>,
+    packages: sbom::PackageIds,
 }
 
 /// The URL a store connected with, kept for the change feed's own connection; it may hold a
@@ -153,6 +154,12 @@ impl Store {
     /// Connects to `url`, creating a SQLite file (and its folder) if needed, and runs
     /// migrations.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_up_to(url, i64::MAX).await
+    }
+
+    /// Connects and runs the migrations numbered up to `last` only (tests of a later
+    /// migration start from rows in the shape it converts).
+    async fn connect_up_to(url: &str, last: i64) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let mut url = url.to_owned();
@@ -199,24 +206,27 @@ impl Store {
             url: DatabaseUrl(url),
             feed: ChangeFeed::default(),
             feed_task: None,
+            packages: sbom::PackageIds::default(),
         };
-        store.migrate().await?;
+        store.migrate(last).await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+    async fn migrate(&self, last: i64) -> Result<()> {
+        let mut migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        if last < i64::MAX {
+            let wanted = migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version <= last)
+                .cloned()
+                .collect::<Vec<_>>();
+            migrator.migrations = wanted.into();
         }
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 
@@ -282,6 +292,7 @@ impl Store {
             tx: self.pool.begin().await?,
             backend: self.backend,
             feed: self.feed.clone(),
+            packages: self.packages.clone(),
         })
     }
 
@@ -297,6 +308,7 @@ pub struct UnlockedWriteTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
     feed: ChangeFeed,
+    packages: sbom::PackageIds,
 }
 
 impl UnlockedWriteTx {

@@ -5,20 +5,21 @@ use sqlx::Row;
 use vulnshare_core::package::Ecosystem;
 
 use crate::codec::{from_opt_ts, from_ts, ts};
-use crate::sbom::{SbomRecord, StoredComponent, sbom_record, stored_component};
+use crate::sbom::{SbomRecord, StoredComponent, sbom_record};
 use crate::{Result, Store, WriteTx};
 
 /// How far the matching of one advisory has got: components are matched per affected package
-/// (by its index in the advisory), in (SBOM id, position) order.
+/// (by its index in the advisory), in (SBOM number, position) order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MatchingCursor {
     /// The advisory.
     pub advisory_id: String,
     /// The affected package being matched.
     pub package_index: i64,
-    /// The last SBOM matched of that package (`""`: none yet).
-    pub after_sbom: String,
-    /// The last component position matched in `after_sbom` (`-1`: none yet).
+    /// The number of the last SBOM matched of that package (`-1`: none yet). SBOMs are
+    /// numbered in upload order; the number is internal to the platform.
+    pub after_sbom_number: i64,
+    /// The last component position matched in that SBOM (`-1`: none yet).
     pub after_position: i64,
     /// Exposures recorded so far.
     pub exposures: i64,
@@ -30,13 +31,22 @@ pub struct MatchingCursor {
     pub finished_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "advisory_id, package_index, after_sbom, after_position, exposures, batches, started_at, finished_at";
+/// A page of components of one package, in (SBOM number, position) order.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentPage {
+    /// Each component with its SBOM's record.
+    pub components: Vec<(SbomRecord, StoredComponent)>,
+    /// The number of the last component's SBOM (unset when the page is empty).
+    pub last_sbom_number: i64,
+}
+
+const COLUMNS: &str = "advisory_id, package_index, after_sbom_number, after_position, exposures, batches, started_at, finished_at";
 
 fn cursor_row(row: &sqlx::any::AnyRow) -> Result<MatchingCursor> {
     Ok(MatchingCursor {
         advisory_id: row.try_get("advisory_id")?,
         package_index: row.try_get("package_index")?,
-        after_sbom: row.try_get("after_sbom")?,
+        after_sbom_number: row.try_get("after_sbom_number")?,
         after_position: row.try_get("after_position")?,
         exposures: row.try_get("exposures")?,
         batches: row.try_get("batches")?,
@@ -49,8 +59,8 @@ impl WriteTx {
     /// Records that `advisory_id` is to be matched against every stored SBOM, from the start.
     pub async fn start_matching(&mut self, advisory_id: &str, now: Timestamp) -> Result<()> {
         sqlx::query(
-            "INSERT INTO advisory_matching (advisory_id, package_index, after_sbom, after_position, exposures, batches, started_at) \
-             VALUES ($1, 0, '', -1, 0, 0, $2)",
+            "INSERT INTO advisory_matching (advisory_id, package_index, after_sbom_number, after_position, exposures, batches, started_at) \
+             VALUES ($1, 0, -1, -1, 0, 0, $2)",
         )
         .bind(advisory_id)
         .bind(ts(now))
@@ -77,33 +87,44 @@ impl WriteTx {
             .transpose()
     }
 
-    /// At most `limit` components named `name` in `ecosystem` after (`after_sbom`,
+    /// At most `limit` components named `name` in `ecosystem` after (`after_sbom_number`,
     /// `after_position`), in that order, with their SBOMs' records.
     pub async fn components_named_after(
         &mut self,
         ecosystem: Ecosystem,
         name: &str,
-        after_sbom: &str,
+        after_sbom_number: i64,
         after_position: i64,
         limit: i64,
-    ) -> Result<Vec<(SbomRecord, StoredComponent)>> {
+    ) -> Result<ComponentPage> {
         let rows = sqlx::query(
             "SELECT s.id, s.product_id, s.organization_id, s.product_version, s.format, s.spec_version, s.component_count, s.uploaded_at, \
-                    c.position, c.ecosystem, c.name, c.version, c.purl \
-             FROM sbom_components c JOIN sboms s ON s.id = c.sbom_id \
-             WHERE c.ecosystem = $1 AND c.name = $2 AND (c.sbom_id, c.position) > ($3, $4) \
-             ORDER BY c.sbom_id, c.position LIMIT $5",
+                    c.sbom_number, c.position, c.version, c.purl \
+             FROM sbom_components c JOIN sboms s ON s.number = c.sbom_number \
+             WHERE c.package_id = (SELECT id FROM component_packages WHERE ecosystem = $1 AND name = $2) \
+               AND (c.sbom_number, c.position) > ($3, $4) \
+             ORDER BY c.sbom_number, c.position LIMIT $5",
         )
         .bind(ecosystem.as_str())
         .bind(name)
-        .bind(after_sbom)
+        .bind(after_sbom_number)
         .bind(after_position)
         .bind(limit)
         .fetch_all(self.conn())
         .await?;
-        rows.iter()
-            .map(|row| Ok((sbom_record(row)?, stored_component(row)?)))
-            .collect()
+        let mut page = ComponentPage::default();
+        for row in &rows {
+            page.last_sbom_number = row.try_get("sbom_number")?;
+            let component = StoredComponent {
+                position: row.try_get("position")?,
+                ecosystem,
+                name: name.to_owned(),
+                version: row.try_get("version")?,
+                purl: row.try_get("purl")?,
+            };
+            page.components.push((sbom_record(row)?, component));
+        }
+        Ok(page)
     }
 
     /// Moves the cursor after a batch that recorded `new_exposures`; `finished_at` ends it.
@@ -114,13 +135,13 @@ impl WriteTx {
         finished_at: Option<Timestamp>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE advisory_matching SET package_index = $2, after_sbom = $3, after_position = $4, \
+            "UPDATE advisory_matching SET package_index = $2, after_sbom_number = $3, after_position = $4, \
                     exposures = exposures + $5, batches = batches + 1, finished_at = $6 \
              WHERE advisory_id = $1",
         )
         .bind(&cursor.advisory_id)
         .bind(cursor.package_index)
-        .bind(&cursor.after_sbom)
+        .bind(cursor.after_sbom_number)
         .bind(cursor.after_position)
         .bind(new_exposures)
         .bind(finished_at.map(ts))

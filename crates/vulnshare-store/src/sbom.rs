@@ -6,10 +6,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use vulnshare_core::package::Ecosystem;
 
-use crate::codec::{from_ts, insert_rows_sql, ts};
-use crate::{Result, Store, StoreError, WriteTx};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-/// Rows per multi-row insert of SBOM components (6 parameters each).
+use crate::codec::{from_ts, insert_rows_sql, ts};
+use crate::{Backend, Result, Store, StoreError, WriteTx};
+
+/// Rows per multi-row insert of SBOM components (5 parameters each).
 const COMPONENTS_PER_INSERT: usize = 500;
 
 /// One component of an uploaded SBOM, in vulnshare's package terms.
@@ -102,9 +105,17 @@ impl crate::UnlockedWriteTx {
         components: &[StoredComponent],
         uploaded_by: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sboms (id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
+        // The number orders SBOMs for matching and names them in component rows. PostgreSQL
+        // draws it from a sequence (uploads insert concurrently); SQLite has one writer at a
+        // time, so the highest number plus one is free.
+        let number = match self.backend {
+            Backend::Postgres => "nextval('sbom_numbers')",
+            Backend::Sqlite => "(SELECT COALESCE(MAX(number), 0) + 1 FROM sboms)",
+        };
+        let number: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO sboms (id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_by, uploaded_at, number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {number}) RETURNING number"
+        ))
         .bind(&record.id)
         .bind(&record.product_id)
         .bind(&record.organization_id)
@@ -114,29 +125,161 @@ impl crate::UnlockedWriteTx {
         .bind(record.component_count)
         .bind(uploaded_by)
         .bind(ts(record.uploaded_at))
-        .execute(self.conn())
+        .fetch_one(self.conn())
         .await?;
+        let packages = self.package_ids(components).await?;
         // Many rows per statement: an SBOM of thousands of components is a handful of round
         // trips, not thousands.
         for chunk in components.chunks(COMPONENTS_PER_INSERT) {
             let sql = insert_rows_sql(
-                "sbom_components (sbom_id, position, ecosystem, name, version, purl)",
+                "sbom_components (sbom_number, position, package_id, version, purl)",
                 chunk.len(),
-                &[false; 6],
+                &[false; 5],
             );
             let mut query = sqlx::query(&sql);
             for c in chunk {
+                let package = packages
+                    .get(&(c.ecosystem, c.name.clone()))
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("no package id for {}", c.name)))?;
                 query = query
-                    .bind(&record.id)
+                    .bind(number)
                     .bind(c.position)
-                    .bind(c.ecosystem.as_str())
-                    .bind(&c.name)
+                    .bind(package)
                     .bind(&c.version)
                     .bind(c.purl.as_deref());
             }
             query.execute(self.conn()).await?;
         }
         Ok(())
+    }
+
+    /// The id of every package among `components`, adding the packages not stored yet.
+    async fn package_ids(
+        &mut self,
+        components: &[StoredComponent],
+    ) -> Result<HashMap<PackageKey, i64>> {
+        let mut wanted: Vec<PackageKey> = components
+            .iter()
+            .map(|c| (c.ecosystem, c.name.clone()))
+            .collect();
+        wanted.sort_unstable_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
+        wanted.dedup();
+        let mut ids = HashMap::with_capacity(wanted.len());
+        wanted.retain(|key| match self.packages.get(key) {
+            Some(id) => {
+                ids.insert(key.clone(), id);
+                false
+            }
+            None => true,
+        });
+        if wanted.is_empty() {
+            return Ok(ids);
+        }
+        // Nothing in this transaction has added packages yet, so what this reads is committed
+        // and may be remembered for every later upload.
+        let stored = self.read_package_ids(&wanted).await?;
+        self.packages.remember(&stored);
+        wanted.retain(|key| !stored.contains_key(key));
+        ids.extend(stored);
+        if wanted.is_empty() {
+            return Ok(ids);
+        }
+        // In one order for every upload (sorted above), so two uploads adding the same new
+        // packages wait for each other instead of deadlocking. A package another upload is
+        // adding is left to it and read back once that upload commits. What this transaction
+        // adds is not remembered: it may yet roll back.
+        for chunk in wanted.chunks(PACKAGES_PER_STATEMENT) {
+            let sql = format!(
+                "{} ON CONFLICT (ecosystem, name) DO NOTHING",
+                insert_rows_sql(
+                    "component_packages (ecosystem, name)",
+                    chunk.len(),
+                    &[false; 2]
+                )
+            );
+            let mut query = sqlx::query(&sql);
+            for (ecosystem, name) in chunk {
+                query = query.bind(ecosystem.as_str()).bind(name);
+            }
+            query.execute(self.conn()).await?;
+        }
+        let added = self.read_package_ids(&wanted).await?;
+        if added.len() != wanted.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} of {} new component packages could not be read back",
+                wanted.len() - added.len(),
+                wanted.len()
+            )));
+        }
+        ids.extend(added);
+        Ok(ids)
+    }
+
+    /// The stored ids of `keys` (sorted), as far as they are stored.
+    async fn read_package_ids(&mut self, keys: &[PackageKey]) -> Result<HashMap<PackageKey, i64>> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for group in keys.chunk_by(|a, b| a.0 == b.0) {
+            let ecosystem = group[0].0;
+            for chunk in group.chunks(PACKAGES_PER_STATEMENT) {
+                let names = (2..chunk.len() + 2)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "SELECT id, name FROM component_packages WHERE ecosystem = $1 AND name IN ({names})"
+                );
+                let mut query = sqlx::query(&sql).bind(ecosystem.as_str());
+                for (_, name) in chunk {
+                    query = query.bind(name);
+                }
+                for row in query.fetch_all(self.conn()).await? {
+                    found.insert((ecosystem, row.try_get("name")?), row.try_get("id")?);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A component package: its ecosystem and name.
+type PackageKey = (Ecosystem, String);
+
+/// Component packages per statement when they are added or looked up.
+const PACKAGES_PER_STATEMENT: usize = 500;
+
+/// Most package ids a store remembers; past it, it forgets them all and starts again, so an
+/// SBOM stream of ever new names costs lookups, not memory.
+const REMEMBERED_PACKAGES: usize = 500_000;
+
+/// The ids of component packages that are committed, shared by every transaction of a store:
+/// a package's id never changes once committed, so most uploads look none up.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackageIds(Arc<Mutex<HashMap<PackageKey, i64>>>);
+
+impl PackageIds {
+    fn get(&self, key: &PackageKey) -> Option<i64> {
+        self.lock().get(key).copied()
+    }
+
+    fn remember(&self, ids: &HashMap<PackageKey, i64>) {
+        let mut known = self.lock();
+        if known.len() + ids.len() > REMEMBERED_PACKAGES {
+            known.clear();
+        }
+        known.extend(ids.iter().map(|(k, v)| (k.clone(), *v)));
+    }
+
+    /// Forgets every id (a restore replaced the packages).
+    pub(crate) fn forget_all(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PackageKey, i64>> {
+        // The map holds no invariant a panicking holder could break half-way.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -189,9 +332,8 @@ pub(crate) fn stored_component(row: &AnyRow) -> Result<StoredComponent> {
     })
 }
 
-/// A new SBOM id. Ids are time-ordered (UUID version 7), so a new SBOM's components land at
-/// the end of each package's run in the `(ecosystem, name, sbom_id, position)` index, on pages
-/// the uploads before it just touched, instead of anywhere in a run of millions.
+/// A new SBOM id. Ids are time-ordered (UUID version 7), so the `sboms` primary key grows at
+/// its end. (Components name their SBOM by its number, which grows the same way.)
 pub fn new_sbom_id() -> String {
     format!("sbom_{}", uuid::Uuid::now_v7().simple())
 }
@@ -208,15 +350,20 @@ impl Store {
 
     /// One SBOM's record and its stored components, in document order.
     pub async fn sbom(&self, id: &str) -> Result<(SbomRecord, Vec<StoredComponent>)> {
-        let record = sqlx::query("SELECT id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_at FROM sboms WHERE id = $1")
+        let record = sqlx::query("SELECT id, product_id, organization_id, product_version, format, spec_version, component_count, uploaded_at, number FROM sboms WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound("sbom"))?;
-        let rows = sqlx::query("SELECT position, ecosystem, name, version, purl FROM sbom_components WHERE sbom_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let number: i64 = record.try_get("number")?;
+        let rows = sqlx::query(
+            "SELECT c.position, p.ecosystem, p.name, c.version, c.purl \
+             FROM sbom_components c JOIN component_packages p ON p.id = c.package_id \
+             WHERE c.sbom_number = $1 ORDER BY c.position",
+        )
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
         Ok((
             sbom_record(&record)?,
             rows.iter().map(stored_component).collect::<Result<_>>()?,

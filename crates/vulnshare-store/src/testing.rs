@@ -57,6 +57,14 @@ impl TestDatabase {
             .expect("connect the test store")
     }
 
+    /// Connects a store with the migrations numbered up to `last` only; connecting again
+    /// with [`TestDatabase::store`] runs the rest.
+    pub async fn store_migrated_to(&self, last: i64) -> Store {
+        Store::connect_up_to(&self.url, last)
+            .await
+            .expect("connect the test store")
+    }
+
     /// Removes the PostgreSQL schema (SQLite files live in the temporary folder).
     pub async fn drop(&self) {
         if let Some((base, schema)) = &self.schema {

@@ -156,21 +156,22 @@ async fn match_batch(state: &AppState, advisory_id: &str) -> AppResult<Option<Ba
             .ok()
             .and_then(|i| advisory.affected_packages.get(i))
         {
-            page = tx
+            let found = tx
                 .components_named_after(
                     package.ecosystem,
                     &package.name,
-                    &cursor.after_sbom,
+                    cursor.after_sbom_number,
                     cursor.after_position,
                     MATCH_BATCH,
                 )
                 .await?;
+            page = found.components;
             if (page.len() as i64) < MATCH_BATCH {
                 cursor.package_index += 1;
-                cursor.after_sbom.clear();
+                cursor.after_sbom_number = -1;
                 cursor.after_position = -1;
-            } else if let Some((sbom, component)) = page.last() {
-                cursor.after_sbom.clone_from(&sbom.id);
+            } else if let Some((_, component)) = page.last() {
+                cursor.after_sbom_number = found.last_sbom_number;
                 cursor.after_position = component.position;
             }
             if !page.is_empty() {
