@@ -17,6 +17,7 @@ fn now() -> Timestamp {
 }
 
 /// The ids a member's uploads need.
+#[derive(Clone)]
 struct Member {
     org: String,
     user: String,
@@ -235,7 +236,7 @@ async fn uploads_adding_the_same_new_packages_at_once_all_succeed() {
                 list.reverse();
             }
             let list = components(&list);
-            let (store, m) = (store.clone(), clone(&m));
+            let (store, m) = (store.clone(), m.clone());
             uploads.push(tokio::spawn(async move {
                 let record = record(&m, list.len());
                 let mut tx = store.begin_write_unlocked().await?;
@@ -255,14 +256,6 @@ async fn uploads_adding_the_same_new_packages_at_once_all_succeed() {
             db.backend
         );
         db.drop().await;
-    }
-}
-
-fn clone(m: &Member) -> Member {
-    Member {
-        org: m.org.clone(),
-        user: m.user.clone(),
-        product: m.product.clone(),
     }
 }
 
