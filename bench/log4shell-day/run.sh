@@ -6,6 +6,7 @@
 #
 # Usage: bench/log4shell-day/run.sh [postgres|sqlite]   env MEMBERS (1000) COMPONENTS (2000)
 #        THREADS (8) EXPOSED_PERCENT (10); VULNSHARE_BIN=path uses that binary as it is.
+#        SERVER_LOG=path keeps the server's log there (RUST_LOG, default warn, sets its level).
 #        SCHEMA=name (PostgreSQL) uses that schema, creating it if missing, and keeps it; with
 #        MEMBERS_FILE and SETUP_ONLY (see driver.py) a set-up and the day can run apart:
 #          SCHEMA=l4s MEMBERS_FILE=/tmp/m.json SETUP_ONLY=1 bench/log4shell-day/run.sh postgres
@@ -31,11 +32,12 @@ case "$ENGINE" in
     DB=(--database-url "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D$SCHEMA") ;;
   *) echo "engine must be postgres or sqlite" >&2; exit 2 ;;
 esac
-RUST_LOG=warn "$BIN" serve --demo --listen 127.0.0.1:$PORT "${DB[@]}" 2>"$WORK/server.log" &
+RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --demo --listen 127.0.0.1:$PORT "${DB[@]}" 2>"$WORK/server.log" &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
   if [ "$ENGINE" = postgres ] && [ "$KEEP" = 0 ]; then psql -q -h 127.0.0.1 -U postgres -d test -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"; fi
+  if [ -n "${SERVER_LOG:-}" ]; then cp "$WORK/server.log" "$SERVER_LOG"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -324,3 +324,51 @@ async fn an_sbom_uploaded_after_publication_exposes_its_member_as_publication_do
     })
     .await;
 }
+
+/// An exposed organization that already takes part in the case keeps its place: the reporter
+/// exposed by the publication's matching stays the reporter, an upstream provider exposed by a later
+/// upload stays upstream, and neither is asked for a vendor status again; both are still
+/// notified, and the reporter is given its duties.
+#[tokio::test]
+async fn an_exposed_participant_keeps_its_role_in_the_case() {
+    TestApp::each(|app| async move {
+        let m = members(&app, 1).await;
+        upload(&app, &m.vendor, "Log4j bundle", "2.14.1", 2).await;
+        let (case, _) = app
+            .publish_log4shell(&m.vendor, &m.analyst, "AMBER", "Log4Shell")
+            .await;
+        let role = |org: &str, role: &str| {
+            format!("case_participants WHERE case_id = '{case}' AND org_id = '{org}' AND role = '{role}'")
+        };
+        let asked = |org: &str| format!("vendor_responses WHERE case_id = '{case}' AND org_id = '{org}'");
+        let vendor = m.vendor.org.id.as_str();
+        let (exposures, notified, joined, duties) = exposure_counts(&app, vendor).await;
+        assert_eq!((exposures, notified, joined), (2, 1, 1));
+        assert!(duties > 0);
+        assert_eq!(app.count(&role(vendor, "reporter")).await, 1);
+        assert_eq!(app.count(&asked(vendor)).await, 0);
+        // Members exposed by the same matching joined as vendors, asked about the report.
+        let small = m.small.org.id.as_str();
+        assert_eq!(app.count(&role(small, "vendor")).await, 1);
+        assert_eq!(app.count(&asked(small)).await, 1);
+
+        let upstream = m.safe.org.id.as_str();
+        let (s, p) = app
+            .call(
+                "POST",
+                &format!("/api/v1/cases/{case}/participants"),
+                Some(&m.analyst.token),
+                Some(json!({"org_id": upstream, "role": "upstream"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(app.count(&asked(upstream)).await, 1, "asked when invited");
+        upload(&app, &m.safe, "Legacy appliance", "2.14.1", 1).await;
+        let (exposures, notified, joined, _) = exposure_counts(&app, upstream).await;
+        assert_eq!((exposures, notified, joined), (1, 1, 1));
+        assert_eq!(app.count(&role(upstream, "upstream")).await, 1);
+        assert_eq!(app.count(&asked(upstream)).await, 1);
+        assert_eq!(app.store.verify_audit().await.unwrap().error, None);
+    })
+    .await;
+}

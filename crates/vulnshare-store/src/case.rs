@@ -151,6 +151,45 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Adds `p` to the case unless its organization already takes part (whatever its role);
+    /// returns whether it was added. Unlike [`WriteTx::upsert_participant`] it reads nothing
+    /// of the case, so its cost does not grow with the number of participants.
+    pub async fn add_participant_if_absent(
+        &mut self,
+        case_id: &str,
+        p: &Participant,
+    ) -> Result<bool> {
+        let added = sqlx::query(
+            "INSERT INTO case_participants (case_id, org_id, role, named_users, tracking_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (case_id, org_id) DO NOTHING",
+        )
+        .bind(case_id)
+        .bind(&p.org_id)
+        .bind(role_name(p.role))
+        .bind(to_json(&p.named_users))
+        .bind(p.tracking_id.as_deref())
+        .bind(ts(p.joined_at))
+        .execute(self.conn())
+        .await?
+        .rows_affected()
+            == 1;
+        if added {
+            self.advisory_catalog_changed();
+        }
+        Ok(added)
+    }
+
+    /// The ids of the reports a case groups, in id order, as of this transaction.
+    pub async fn case_report_ids(&mut self, case_id: &str) -> Result<Vec<String>> {
+        sqlx::query("SELECT report_id FROM case_reports WHERE case_id = $1 ORDER BY report_id")
+            .bind(case_id)
+            .fetch_all(self.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get("report_id").map_err(Into::into))
+            .collect()
+    }
+
     /// Records a vendor's status for one vulnerability.
     pub async fn upsert_vendor_response(
         &mut self,

@@ -262,9 +262,11 @@ pub(super) async fn exposed_organizations_join(
     if notified.is_empty() {
         return Ok(());
     }
-    // Read once, under the head: nobody else changes the case meanwhile.
-    let case = state.store.case(&advisory.case_id).await?;
-    let report = match case.report_ids.first() {
+    // Read under the head: nobody else changes the case's reports meanwhile. The case itself
+    // is not read: on the day it may have thousands of participants, and each batch would read
+    // them all again.
+    let report_ids = tx.case_report_ids(&advisory.case_id).await?;
+    let report = match report_ids.first() {
         Some(id) => Some(state.store.report(id).await?),
         None => None,
     };
@@ -288,17 +290,18 @@ pub(super) async fn exposed_organizations_join(
         }
         // The exposed organization takes part in the case as a vendor, so that it can read
         // the (non-public) advisory and state its status.
-        if !case.is_participant(&org_id) {
-            let participant = Participant {
-                org_id: org_id.clone(),
-                role: ParticipantRole::Vendor,
-                named_users: vec![],
-                tracking_id: None,
-                joined_at: now,
-            };
-            tx.upsert_participant(&advisory.case_id, &participant)
-                .await?;
-            for v in &case.report_ids {
+        let participant = Participant {
+            org_id: org_id.clone(),
+            role: ParticipantRole::Vendor,
+            named_users: vec![],
+            tracking_id: None,
+            joined_at: now,
+        };
+        if tx
+            .add_participant_if_absent(&advisory.case_id, &participant)
+            .await?
+        {
+            for v in &report_ids {
                 tx.upsert_vendor_response(&advisory.case_id, &VendorResponse::awaiting(&org_id, v))
                     .await?;
             }
