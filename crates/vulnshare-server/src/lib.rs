@@ -60,6 +60,8 @@ pub struct AppState {
     pub catalog: service::CatalogCache,
     /// How a publication's matching against the stored SBOMs is run.
     pub matching: service::MatchingConfig,
+    /// The matchings a task on this node is carrying on.
+    pub matching_tasks: service::MatchingTasks,
     /// This node's token checks, trusted while the store's change feed says nothing changed.
     pub tokens: auth::TokenCache,
     /// This node's writer of reports submitted as they are filed.
@@ -113,6 +115,7 @@ impl AppState {
             rate_limits: rate_limit::RateLimits::default(),
             catalog: service::CatalogCache::default(),
             matching: service::MatchingConfig::default(),
+            matching_tasks: service::MatchingTasks::default(),
             tokens: auth::TokenCache::default(),
             submissions: service::SubmissionQueue::default(),
         })

@@ -27,7 +27,8 @@ pub use catalog::{
     advisory_catalog_for_reading,
 };
 pub use matching::{
-    MATCH_BATCH, MatchingConfig, MatchingProgress, continue_matchings, run_matching,
+    MATCH_BATCH, MatchingConfig, MatchingProgress, MatchingTask, MatchingTasks, continue_matchings,
+    run_matching,
 };
 pub use obligation::on_platform_notified;
 pub(crate) use obligation::{on_fix_available, on_report_submitted};

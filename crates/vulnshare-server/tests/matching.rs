@@ -226,6 +226,44 @@ async fn an_unfinished_matching_is_carried_on_by_concurrent_runners_exactly_once
     .await;
 }
 
+/// A node's sweeper leaves alone the matching a task on the same node is carrying on (a second
+/// runner there would only make other writers wait for two batches instead of one), and takes
+/// it up once that task has ended.
+#[tokio::test]
+async fn a_sweeper_leaves_a_matching_to_its_own_node_s_task() {
+    TestApp::each(|mut app| async move {
+        let (m, advisory, per_product) = publish_with_one_batch(&mut app).await;
+        let budget = Duration::from_secs(60);
+        let task = app
+            .state
+            .matching_tasks
+            .start(&advisory)
+            .expect("no task yet");
+        assert!(
+            app.state.matching_tasks.start(&advisory).is_none(),
+            "one task per advisory"
+        );
+        assert_eq!(
+            service::continue_matchings(&app.state, budget)
+                .await
+                .unwrap(),
+            0
+        );
+        let cursor = app.store.matching(&advisory).await.unwrap().unwrap();
+        assert_eq!((cursor.batches, cursor.finished_at), (1, None));
+        drop(task);
+        assert!(!app.state.matching_tasks.contains(&advisory));
+        assert_eq!(
+            service::continue_matchings(&app.state, budget)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_matched_once(&app, &m, &advisory, per_product).await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_withdrawn_advisory_stops_exposing_members() {
     TestApp::each(|mut app| async move {

@@ -11,7 +11,8 @@
 //! committed, so no component is matched twice; exposures are unique per (advisory, SBOM,
 //! position) in any case.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -26,8 +27,10 @@ use crate::AppState;
 use crate::error::AppResult;
 
 /// Stored components matched per batch (each may expose another member, whose notification,
-/// duties and case participation are written in the same transaction).
-pub const MATCH_BATCH: i64 = 64;
+/// duties and case participation are written in the same transaction). Every other write
+/// waits while a batch holds the audit head: on the Log4Shell day each of these components is
+/// an exposure of a member not yet notified, and a batch of 32 holds the head for about 50 ms.
+pub const MATCH_BATCH: i64 = 32;
 
 /// How a publication's matching is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,47 @@ impl Default for MatchingConfig {
             publish_budget: Duration::from_millis(200),
             continue_in_background: true,
         }
+    }
+}
+
+/// The advisories whose matching a task on this node is carrying on. This node's sweeper leaves
+/// those alone: a second runner on the same node would only make every other writer wait for
+/// two batches in turn instead of one. (Runners on other nodes still take turns with it.)
+#[derive(Debug, Clone, Default)]
+pub struct MatchingTasks(Arc<Mutex<HashSet<String>>>);
+
+impl MatchingTasks {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a task on this node is carrying on `advisory_id`'s matching.
+    pub fn contains(&self, advisory_id: &str) -> bool {
+        self.running().contains(advisory_id)
+    }
+
+    /// Records a task for `advisory_id`, until the returned guard is dropped; `None` when one
+    /// is already running.
+    pub fn start(&self, advisory_id: &str) -> Option<MatchingTask> {
+        self.running()
+            .insert(advisory_id.to_owned())
+            .then(|| MatchingTask {
+                tasks: self.clone(),
+                advisory_id: advisory_id.to_owned(),
+            })
+    }
+}
+
+/// A task's entry in [`MatchingTasks`], removed when the task ends however it ends.
+#[derive(Debug)]
+pub struct MatchingTask {
+    tasks: MatchingTasks,
+    advisory_id: String,
+}
+
+impl Drop for MatchingTask {
+    fn drop(&mut self) {
+        self.tasks.running().remove(&self.advisory_id);
     }
 }
 
@@ -108,21 +152,28 @@ fn spawn_matching(state: &AppState, advisory_id: &str) {
     if !state.matching.continue_in_background {
         return;
     }
+    let Some(task) = state.matching_tasks.start(advisory_id) else {
+        return;
+    };
     let state = state.clone();
     let advisory_id = advisory_id.to_owned();
     tokio::spawn(async move {
+        let _task = task;
         if let Err(e) = run_matching(&state, &advisory_id, None).await {
             tracing::error!(advisory = advisory_id, error = %e, "matching failed; the sweeper continues it");
         }
     });
 }
 
-/// Continues every unfinished matching (oldest first) for at most `budget`; returns how many
-/// finished. Every node's sweeper calls it.
+/// Continues every unfinished matching (oldest first) that no task on this node is carrying on,
+/// for at most `budget`; returns how many finished. Every node's sweeper calls it.
 pub async fn continue_matchings(state: &AppState, budget: Duration) -> AppResult<usize> {
     let deadline = Instant::now() + budget;
     let mut finished = 0;
     for id in state.store.unfinished_matchings(16).await? {
+        if state.matching_tasks.contains(&id) {
+            continue;
+        }
         if run_matching(state, &id, Some(deadline)).await?.complete {
             finished += 1;
         }
