@@ -135,48 +135,52 @@ impl WriteTx {
 
     /// Adds a participant, or updates its role, named users and tracking id.
     pub async fn upsert_participant(&mut self, case_id: &str, p: &Participant) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO case_participants (case_id, org_id, role, named_users, tracking_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (case_id, org_id) DO UPDATE SET role = excluded.role, named_users = excluded.named_users, tracking_id = excluded.tracking_id",
+        self.insert_participant(
+            case_id,
+            p,
+            "DO UPDATE SET role = excluded.role, named_users = excluded.named_users, tracking_id = excluded.tracking_id",
         )
-        .bind(case_id)
-        .bind(&p.org_id)
-        .bind(role_name(p.role))
-        .bind(to_json(&p.named_users))
-        .bind(p.tracking_id.as_deref())
-        .bind(ts(p.joined_at))
-        .execute(self.conn())
         .await?;
-        self.advisory_catalog_changed();
         Ok(())
     }
 
     /// Adds `p` to the case unless its organization already takes part (whatever its role);
-    /// returns whether it was added. Unlike [`WriteTx::upsert_participant`] it reads nothing
-    /// of the case, so its cost does not grow with the number of participants.
+    /// returns whether it was added. Whether it takes part needs no read of the case, so the
+    /// cost does not grow with the number of participants.
     pub async fn add_participant_if_absent(
         &mut self,
         case_id: &str,
         p: &Participant,
     ) -> Result<bool> {
-        let added = sqlx::query(
+        Ok(self.insert_participant(case_id, p, "DO NOTHING").await? == 1)
+    }
+
+    /// Inserts `p`, doing `on_conflict` when its organization already takes part; returns the
+    /// rows inserted or updated.
+    async fn insert_participant(
+        &mut self,
+        case_id: &str,
+        p: &Participant,
+        on_conflict: &'static str,
+    ) -> Result<u64> {
+        let sql = format!(
             "INSERT INTO case_participants (case_id, org_id, role, named_users, tracking_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (case_id, org_id) DO NOTHING",
-        )
-        .bind(case_id)
-        .bind(&p.org_id)
-        .bind(role_name(p.role))
-        .bind(to_json(&p.named_users))
-        .bind(p.tracking_id.as_deref())
-        .bind(ts(p.joined_at))
-        .execute(self.conn())
-        .await?
-        .rows_affected()
-            == 1;
-        if added {
+             ON CONFLICT (case_id, org_id) {on_conflict}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(case_id)
+            .bind(&p.org_id)
+            .bind(role_name(p.role))
+            .bind(to_json(&p.named_users))
+            .bind(p.tracking_id.as_deref())
+            .bind(ts(p.joined_at))
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        if rows > 0 {
             self.advisory_catalog_changed();
         }
-        Ok(added)
+        Ok(rows)
     }
 
     /// The ids of the reports a case groups, in id order, as of this transaction.
