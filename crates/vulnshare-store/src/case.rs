@@ -96,6 +96,21 @@ fn case_row(row: &AnyRow) -> Result<Case> {
     })
 }
 
+/// The ids of the reports case `case_id` groups, in id order, on any executor (pool or
+/// transaction).
+async fn report_ids<'e, E>(executor: E, case_id: &str) -> Result<Vec<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("SELECT report_id FROM case_reports WHERE case_id = $1 ORDER BY report_id")
+        .bind(case_id)
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|r| r.try_get("report_id").map_err(Into::into))
+        .collect()
+}
+
 const CASE_COLUMNS: &str = "id, title, tlp, state, embargo_ends_at, embargo_time_zone, restricted_until, early_approval_at, created_at";
 
 impl WriteTx {
@@ -185,13 +200,7 @@ impl WriteTx {
 
     /// The ids of the reports a case groups, in id order, as of this transaction.
     pub async fn case_report_ids(&mut self, case_id: &str) -> Result<Vec<String>> {
-        sqlx::query("SELECT report_id FROM case_reports WHERE case_id = $1 ORDER BY report_id")
-            .bind(case_id)
-            .fetch_all(self.conn())
-            .await?
-            .iter()
-            .map(|r| r.try_get("report_id").map_err(Into::into))
-            .collect()
+        report_ids(self.conn(), case_id).await
     }
 
     /// Records a vendor's status for one vulnerability.
@@ -301,14 +310,7 @@ impl Store {
     pub async fn case(&self, id: &str) -> Result<Case> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
         let mut case = crate::codec::fetch_by_id(&self.pool, &sql, id, "case", case_row).await?;
-        case.report_ids =
-            sqlx::query("SELECT report_id FROM case_reports WHERE case_id = $1 ORDER BY report_id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get("report_id"))
-                .collect::<Result<_, _>>()?;
+        case.report_ids = report_ids(&self.pool, id).await?;
         for row in sqlx::query("SELECT org_id, role, named_users, tracking_id, joined_at FROM case_participants WHERE case_id = $1 ORDER BY joined_at, org_id")
             .bind(id)
             .fetch_all(&self.pool)
